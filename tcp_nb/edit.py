@@ -12,7 +12,7 @@ from .masks import check_mask, resize_mask
 from .metrics import psnr, seam_error, composite, content_leak, code_distance
 
 # %% auto #0
-__all__ = ['region_edit', 'composite_edit', 'split_baselines', 'evaluate']
+__all__ = ['region_edit', 'composite_edit', 'class_means', 'split_baselines', 'evaluate']
 
 # %% ../nbs/31_edit.ipynb #475ec510
 def region_edit(model,                # SwappingAutoencoder
@@ -38,10 +38,20 @@ def _nanmean(values: Tensor) -> float:
     values = values[~torch.isnan(values)]
     return float(values.mean()) if len(values) else math.nan
 
+def class_means(images: Tensor, # [B, C, H, W]
+                labels: Tensor  # [B, H, W] integer class per pixel
+               ) -> Tensor:     # [B, C, H, W]
+    "Each class region of `labels` painted with the mean of `images` over it."
+    onehot = F.one_hot(labels.long()).permute(0, 3, 1, 2).to(images.dtype)          # [B, K, H, W]
+    means = torch.einsum('bkhw,bchw->bkc', onehot, images) / onehot.sum((2, 3))[..., None].clamp(min=1)
+    return torch.einsum('bkhw,bkc->bchw', onehot, means)
+
 def split_baselines(split) -> dict[str, float]:
-    "What copying the content image (A) or the style image (B) scores on the split."
+    "What copying A or B, and the texture-free flat oracle, score on the split."
+    flat = class_means(split.swap_truth, split.labels_a)
     return {'swap_psnr_copy_content': _nanmean(psnr(split.images_a, split.swap_truth)),
             'swap_psnr_copy_style': _nanmean(psnr(split.images_b, split.swap_truth)),
+            'swap_psnr_flat_oracle': _nanmean(psnr(flat, split.swap_truth)),
             'leak_copy_content': _nanmean(content_leak(split.images_a, split.labels_a, split.labels_b)),
             'leak_copy_style': _nanmean(content_leak(split.images_b, split.labels_a, split.labels_b)),
             'leak_truth': _nanmean(content_leak(split.swap_truth, split.labels_a, split.labels_b))}
