@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #fb16f73b
 from __future__ import annotations
-import contextlib, os, random, tempfile
+import contextlib, math, os, random, tempfile, zlib
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['set_seed', 'choose_device', 'pil_to_rgb', 'image_to_tensor', 'tensor_to_image', 'atomic_write', 'save_torch',
-           'load_torch', 'json_safe']
+__all__ = ['set_seed', 'derive_seed', 'choose_device', 'pil_to_rgb', 'image_to_tensor', 'tensor_to_image', 'atomic_write',
+           'save_torch', 'load_torch', 'json_safe']
 
 # %% ../nbs/00_core.ipynb #f2719e90
 def set_seed(seed: int # the seed for `random`, `numpy` and `torch`
@@ -21,6 +21,35 @@ def set_seed(seed: int # the seed for `random`, `numpy` and `torch`
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #3fca2c94
+_MASK32 = 0xFFFFFFFF
+
+def _multiply32(x: torch.Tensor, constant: int) -> torch.Tensor:
+    "`(x * constant) mod 2**32` for int64 tensors holding 32-bit values, without int64 overflow."
+    return (((((x >> 16) * constant) & 0xFFFF) << 16) + (x & 0xFFFF) * constant) & _MASK32
+
+def _hash32(x: torch.Tensor) -> torch.Tensor:
+    "Elementwise 32-bit integer mix (lowbias32) of an int64 tensor with values in [0, 2**32)."
+    x = x ^ (x >> 16); x = _multiply32(x, 0x7FEB352D)
+    x = x ^ (x >> 15); x = _multiply32(x, 0x846CA68B)
+    return x ^ (x >> 16)
+
+def derive_seed(*parts: int | str # non-negative ints (any size) or strings, e.g. (seed, rank, 'd_step', step)
+               ) -> int:          # a seed in [0, 2**63)
+    "A seed that is a hash of `parts`: distinct tuples give unrelated seeds (no arithmetic collisions)."
+    key = torch.tensor([0x9E3779B9])
+    for part in parts:
+        if isinstance(part, str): part = zlib.crc32(part.encode())
+        if not isinstance(part, int) or isinstance(part, bool) or part < 0:
+            raise ValueError(f"seed parts must be non-negative ints or strings, got {part!r}")
+        while True:   # fold 32 bits at a time, then a terminator so (1, 0) and (1,) differ
+            key = _hash32(key ^ _hash32(torch.tensor([part & _MASK32])))
+            part >>= 32
+            if not part: break
+        key = _hash32(key ^ 0x632BE5AB)
+    high = _hash32(key ^ 0x5BD1E995)
+    return (int(high) & 0x7FFFFFFF) << 32 | int(key)
 
 # %% ../nbs/00_core.ipynb #6833f496
 def choose_device(device: str | torch.device = 'auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps' ...

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from .core import atomic_write, choose_device, tensor_to_image
+from .core import _MASK32, _hash32, _multiply32, atomic_write, choose_device, tensor_to_image
 from .masks import check_mask, random_masks, resize_mask
 
 # %% auto #0
@@ -20,18 +20,6 @@ __all__ = ['CLASS_NAMES', 'PATTERN_NAMES', 'Layout', 'Style', 'sample_layout', '
            'benchmark_render']
 
 # %% ../nbs/03_synth.ipynb #e246b5b3
-_MASK32 = 0xFFFFFFFF
-
-def _multiply32(x: torch.Tensor, constant: int) -> torch.Tensor:
-    "`(x * constant) mod 2**32` for int64 tensors holding 32-bit values, without int64 overflow."
-    return (((((x >> 16) * constant) & 0xFFFF) << 16) + (x & 0xFFFF) * constant) & _MASK32
-
-def _hash32(x: torch.Tensor) -> torch.Tensor:
-    "Elementwise 32-bit integer mix (lowbias32) of an int64 tensor with values in [0, 2**32)."
-    x = x ^ (x >> 16); x = _multiply32(x, 0x7FEB352D)
-    x = x ^ (x >> 15); x = _multiply32(x, 0x846CA68B)
-    return x ^ (x >> 16)
-
 class _Draws:
     "Uniform numbers that are a pure function of (seed, index, name, position), for a batch of indices."
     def __init__(self, seed: int, indices: torch.Tensor, salt: str):
