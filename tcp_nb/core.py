@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['set_seed', 'derive_seed', 'choose_device', 'pil_to_rgb', 'image_to_tensor', 'tensor_to_image', 'atomic_write',
-           'save_torch', 'load_torch', 'json_safe']
+__all__ = ['set_seed', 'derive_seed', 'choose_device', 'image_size', 'pil_to_rgb', 'image_to_tensor', 'tensor_to_image',
+           'atomic_write', 'save_torch', 'load_torch', 'json_safe']
 
 # %% ../nbs/00_core.ipynb #f2719e90
 def set_seed(seed: int # the seed for `random`, `numpy` and `torch`
@@ -66,6 +66,17 @@ def choose_device(device: str | torch.device = 'auto' # 'auto', 'cpu', 'cuda', '
     if result.type == 'cuda' and result.index is not None and result.index >= torch.cuda.device_count():
         raise RuntimeError(f"device {device!r} was asked for but only {torch.cuda.device_count()} CUDA device(s) exist")
     return result
+
+# %% ../nbs/00_core.ipynb #cfd6c9b6
+def image_size(size,              # an int (square) or (height, width)
+               minimum: int = 1,  # smallest side allowed
+               maximum: int = 65536 # largest side allowed
+              ) -> tuple[int, int]:
+    "(height, width) from an int or a pair; a clear error for anything else."
+    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    if not all(isinstance(s, int) and not isinstance(s, bool) and minimum <= s <= maximum for s in (height, width)):
+        raise ValueError(f"image size must be an int or (height, width) with sides in {minimum}..{maximum}, got {size!r}")
+    return height, width
 
 # %% ../nbs/00_core.ipynb #bf620248
 def pil_to_rgb(image: Image.Image # any PIL image: L, P, RGBA, I;16, CMYK ...

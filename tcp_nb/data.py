@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, DataLoader, DistributedSampler, RandomSampler, SequentialSampler
 from PIL import Image
-from .core import pil_to_rgb, image_to_tensor
+from .core import image_size, pil_to_rgb, image_to_tensor
 
 # %% auto #0
 __all__ = ['PREPROCESS_MODES', 'IMAGE_EXTENSIONS', 'SHIPPED_PHOTOS', 'DEFAULT_PHOTOS', 'check_preprocess', 'preprocess_image',
@@ -20,17 +20,11 @@ __all__ = ['PREPROCESS_MODES', 'IMAGE_EXTENSIONS', 'SHIPPED_PHOTOS', 'DEFAULT_PH
 # %% ../nbs/02_data.ipynb #027dae43
 PREPROCESS_MODES = ('resize', 'resize_and_crop', 'scale_shortside_and_crop', 'scale_width_and_crop', 'none')
 
-def _pair(size) -> tuple[int, int]:
-    "(height, width) from an int or a pair."
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
-    if height < 1 or width < 1: raise ValueError(f"image size must be positive, got {size}")
-    return int(height), int(width)
-
 def check_preprocess(preprocess: str, size, load_size: int = 0):
     "Raise a clear error for an unknown mode or a `resize` whose load size differs from the output size."
     if preprocess not in PREPROCESS_MODES:
         raise ValueError(f"unknown preprocess {preprocess!r}; choose one of {PREPROCESS_MODES}")
-    height, width = _pair(size)
+    height, width = image_size(size)
     if preprocess == 'resize' and load_size not in (0, height) or preprocess == 'resize' and load_size and height != width:
         raise ValueError(f"preprocess='resize' outputs the model size {height}x{width}, so load_size must be 0 or equal "
                          f"to it (got {load_size}); use 'resize_and_crop' to crop from a larger resize")
@@ -45,7 +39,7 @@ def preprocess_image(image: Image.Image,     # any PIL image (grayscale, palette
                     ) -> torch.Tensor:       # [3, height, width] in [-1, 1]
     "Scale, randomly crop and flip one image the way the official code does; a tensor in [-1, 1]."
     check_preprocess(preprocess, size, load_size)
-    height, width = _pair(size)
+    height, width = image_size(size)
     load = load_size or max(height, width)
     image = pil_to_rgb(image)
     old_width, old_height = image.size
@@ -93,7 +87,7 @@ class ImageDataset(Dataset):
                  preprocess: str = 'scale_shortside_and_crop', # one of PREPROCESS_MODES
                  flip: bool = True,            # random horizontal flip
                  max_consecutive_failures: int = 100): # give up (clear error) after this many unreadable in a row
-        self.path, self.size, self.load_size, self.preprocess, self.flip = Path(path), _pair(size), load_size, preprocess, flip
+        self.path, self.size, self.load_size, self.preprocess, self.flip = Path(path), image_size(size), load_size, preprocess, flip
         check_preprocess(preprocess, size, load_size)
         self.max_consecutive_failures = max_consecutive_failures
         if not self.path.exists(): raise FileNotFoundError(f"no image folder, zip file or LMDB at {self.path}")
@@ -222,7 +216,7 @@ class PhotoCrops(Dataset):
                  min_scale: float = 0.35,  # smallest crop, as a fraction of the largest window
                  flip: bool = True,        # random horizontal flip
                  seed: int = 0):           # seed of the crops
-        self.size, self.length, self.min_scale, self.flip, self.seed = _pair(size), length, min_scale, flip, seed
+        self.size, self.length, self.min_scale, self.flip, self.seed = image_size(size), length, min_scale, flip, seed
         if not 0 < min_scale <= 1: raise ValueError(f"min_scale must be in (0, 1], got {min_scale}")
         self.files = shipped_photos(names)
         if not self.files: raise FileNotFoundError(f"none of the photographs {list(names)} is installed (scikit-image, matplotlib)")

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from .core import _MASK32, _hash32, _multiply32, atomic_write, choose_device, tensor_to_image
+from .core import _MASK32, _hash32, image_size, atomic_write, choose_device, tensor_to_image
 from .masks import check_mask, random_masks, resize_mask
 
 # %% auto #0
@@ -155,13 +155,6 @@ def sample_style(seed: int,             # stream seed
                  light_angle=draws.uniform('light_angle', low=0.0, high=2 * math.pi))
 
 # %% ../nbs/03_synth.ipynb #30cf08bf
-def _image_size(size) -> tuple[int, int]:
-    "(height, width) from an int or a pair; raises for sizes outside 4..4096."
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
-    if not all(isinstance(s, int) and 4 <= s <= 4096 for s in (height, width)):
-        raise ValueError(f"image size must be an int or (height, width) with sides in 4..4096, got {size!r}")
-    return height, width
-
 @functools.lru_cache(maxsize=16)
 def _pixel_centres(height: int, width: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
     "Pixel-centre coordinates in the unit square: u [W] across and v [H] down (cached per size and device)."
@@ -231,7 +224,7 @@ def render_labels(layout: Layout, # batch of B layouts
                   size            # int or (height, width)
                  ) -> torch.Tensor: # [B, H, W] long class map
     "The class of every pixel of `layout` at `size` (sky 0, ground 1, shapes by type)."
-    height, width = _image_size(size)
+    height, width = image_size(size, 4, 4096)
     labels = (_horizon_distance(layout, height, width) > 0).long()
     distance = _shape_distances(layout, height, width)
     for slot in range(distance.shape[1]):
@@ -322,7 +315,7 @@ def render(layout: Layout, # batch of B layouts
            chunk_pixels: int = 2 ** 18 # render at most this many pixels per image batch chunk (cache-sized)
           ) -> torch.Tensor: # [B, 3, H, W] float32 in [-1, 1]
     "The anti-aliased image of `layout` painted with `style` at `size`: a pure function of the parameters."
-    height, width = _image_size(size)
+    height, width = image_size(size, 4, 4096)
     if len(layout) != len(style): raise ValueError(f"layout and style batches differ: {len(layout)} vs {len(style)}")
     if layout.device != style.device: raise ValueError(f"layout on {layout.device} but style on {style.device}")
     if layout.shape_present.any() and layout.shape_class[layout.shape_present].max() >= style.num_classes:
@@ -373,7 +366,7 @@ class SynthStream(torch.utils.data.IterableDataset):
                  device = 'cpu'):          # where batches are rendered
         if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not 0 <= rank < world_size: raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
-        _check_classes(num_classes); _image_size(size)
+        _check_classes(num_classes); image_size(size, 4, 4096)
         self.seed, self.size, self.batch_size, self.rank, self.world_size = seed, size, batch_size, rank, world_size
         self.num_classes, self.device, self.step = num_classes, device, 0
 
@@ -443,7 +436,7 @@ def make_eval_split(num_pairs: int = 64,   # pairs N (DataConfig.eval_pairs)
                     device = 'cpu'
                    ) -> EvalSplit:
     "The fixed evaluation split: pairs, labels, masks and true (region) swaps."
-    height, width = _image_size(size)
+    height, width = image_size(size, 4, 4096)
     if num_pairs < 1: raise ValueError(f"num_pairs must be >= 1, got {num_pairs}")
     device = choose_device(device)
     index_a, index_b = torch.arange(num_pairs) * 2, torch.arange(num_pairs) * 2 + 1
@@ -476,7 +469,7 @@ def export_synth(folder,               # output folder (created)
                 ) -> Path:             # the params.json written
     "Write images `0..count-1` of stream `seed` as PNGs plus one JSON of their parameters."
     from tqdm.auto import tqdm
-    height, width = _image_size(size)
+    height, width = image_size(size, 4, 4096)
     if count < 1: raise ValueError(f"count must be >= 1, got {count}")
     folder = Path(folder)
     layout, style = sample_layout(seed, range(count), num_classes), sample_style(seed, range(count), num_classes)
