@@ -4,17 +4,22 @@
 
 # %% ../nbs/35_evaluate.ipynb #2e638b88
 from __future__ import annotations
-import math
-from dataclasses import fields
+import datetime, hashlib, json, math, os, sys, warnings
+from dataclasses import dataclass, fields
+from pathlib import Path
+import numpy as np
 import torch
 from torch import Tensor
-from .metrics import (psnr, lowpass_psnr, colour_error, class_means, style_spread, seam_error, composite,
-                            content_leak, code_distance)
+from tqdm.auto import tqdm
+from .core import atomic_write, json_safe, load_torch, choose_device
+from .metrics import (psnr, lowpass_psnr, colour_error, class_means, texture_energy, style_spread, seam_error,
+                            composite, content_leak, code_distance, frechet_distance)
 from .edit import region_edit
 from .synth import EvalSplit
 
 # %% auto #0
-__all__ = ['swap_scores', 'split_baselines', 'score_outputs', 'evaluate']
+__all__ = ['FAILURES', 'swap_scores', 'pair_baselines', 'split_baselines', 'score_outputs', 'pair_scores', 'evaluate',
+           'failure_categories']
 
 # %% ../nbs/35_evaluate.ipynb #8a4bd1cb
 def _nanmean(values: Tensor) -> float:
@@ -24,19 +29,24 @@ def _nanmean(values: Tensor) -> float:
 def swap_scores(output: Tensor, # [N, 3, H, W] an answer to the split's swaps
                 split: EvalSplit
                ) -> dict[str, Tensor]: # each [N]
-    "PSNR, low-pass PSNR and colour error against the true swap, and the content leak, per pair."
+    "PSNR, low-pass PSNR and colour error against the true swap; the content leak and texture energy, per pair."
     truth, labels = split.swap_truth, split.labels_a
     return {'swap_psnr': psnr(output, truth), 'swap_lowpass_psnr': lowpass_psnr(output, truth),
-            'swap_colour_error': colour_error(output, truth, labels), 'leak': content_leak(output, labels, split.labels_b)}
+            'swap_colour_error': colour_error(output, truth, labels), 'leak': content_leak(output, labels, split.labels_b),
+            'texture_energy': texture_energy(output, labels)}
 
-def split_baselines(split: EvalSplit) -> dict[str, float]:
-    "The swap scores of copying A, copying B and the flat oracle; the leak of the truth; how far the truth is from A."
+def pair_baselines(split: EvalSplit) -> dict[str, Tensor]: # each [N]
+    "Per pair: the swap scores of copying A, copying B and the flat oracle; the truth's leak, texture and distance to A."
     outputs = {'copy_content': split.images_a, 'copy_style': split.images_b,
                'flat_oracle': class_means(split.swap_truth, split.labels_a)}
-    return {**{f'{key}_{name}': _nanmean(value) for name, output in outputs.items()
-               for key, value in swap_scores(output, split).items()},
-            'leak_truth': _nanmean(content_leak(split.swap_truth, split.labels_a, split.labels_b)),
-            'style_usage_truth': _nanmean((split.swap_truth - split.images_a).abs().mean((1, 2, 3)))}
+    return {**{f'{key}_{name}': value for name, output in outputs.items() for key, value in swap_scores(output, split).items()},
+            'leak_truth': content_leak(split.swap_truth, split.labels_a, split.labels_b),
+            'texture_energy_truth': texture_energy(split.swap_truth, split.labels_a),
+            'style_usage_truth': (split.swap_truth - split.images_a).abs().mean((1, 2, 3))}
+
+def split_baselines(split: EvalSplit) -> dict[str, float]:
+    "The means over pairs of `pair_baselines`."
+    return {key: _nanmean(value) for key, value in pair_baselines(split).items()}
 
 def score_outputs(split: EvalSplit,      # N pairs (or a slice of them)
                   swap: Tensor,           # [N, 3, H, W] the answer to G(C_A, S_B)
@@ -62,14 +72,13 @@ def _same_noise(device: torch.device):
     "Restore the noise generator's state on exit, so the next decode draws the same noise maps again."
     return torch.random.fork_rng(devices=[device] if device.type == 'cuda' else [])
 
-def _model_scores(model, split: EvalSplit, batch_size: int) -> tuple[dict[str, Tensor], Tensor]: # each [N]; [2N, S]
-    "Per-pair scores of `model` and the style codes of all images of the split."
+def _model_scores(model, split: EvalSplit, batch_size: int, progress: bool) -> tuple[dict[str, Tensor], Tensor]:
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     scores: dict[str, list[Tensor]] = {}
     styles = []
-    for start in range(0, len(split), batch_size):
+    for start in tqdm(range(0, len(split), batch_size), desc='ground truth', disable=not progress, leave=False):
         part = _slice(split, start, start + batch_size, device)
         a, b = part.images_a, part.images_b
         content_a, style_a = model.encode(a)
@@ -89,14 +98,32 @@ def _model_scores(model, split: EvalSplit, batch_size: int) -> tuple[dict[str, T
     return {key: torch.cat(values) for key, values in scores.items()}, torch.cat(styles)
 
 @torch.no_grad()
-def evaluate(model, split, # SwappingAutoencoder, `tcp_nb.synth.EvalSplit`
-             batch_size: int = 32,
-             seed: int = 0 # seeds the generator's noise maps, so scores are reproducible (the global RNG is left untouched)
-            ) -> dict[str, float]:
-    "Ground-truth scores of `model` on the split (means over pairs), with the copy and oracle baselines beside them."
+def pair_scores(model, split, # SwappingAutoencoder, `tcp_nb.synth.EvalSplit`
+                batch_size: int = 32,
+                seed: int = 0, # seeds the generator's noise maps, so scores are reproducible (the global RNG is left untouched)
+                progress: bool = False # a progress bar over batches
+               ) -> tuple[dict[str, Tensor], Tensor]: # per-pair scores [N] each; style codes of the 2N images [2N, S]
+    "The per-pair scores behind `evaluate` (to rank pairs), and the style codes of all images of the split."
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        per_pair, styles = _model_scores(model, split, batch_size)
+        return _model_scores(model, split, batch_size, progress)
+
+def evaluate(model, split, batch_size: int = 32, seed: int = 0, progress: bool = False) -> dict[str, float]:
+    "Ground-truth scores of `model` on the split (means over pairs), with the copy and oracle baselines beside them."
+    per_pair, styles = pair_scores(model, split, batch_size, seed, progress)
     return {**{key: _nanmean(values) for key, values in per_pair.items()},
             'style_spread': style_spread(styles), 'style_spread_random': 1 / math.sqrt(styles.shape[1]),
             **split_baselines(split)}
+
+# %% ../nbs/35_evaluate.ipynb #79c48979
+FAILURES = ('wrong_colour', 'leaked_edges', 'lost_texture', 'seam')
+
+def failure_categories(scores: dict[str, Tensor],   # `pair_scores(model, split)[0]`
+                       baselines: dict[str, Tensor] # `pair_baselines(split)`
+                      ) -> dict[str, Tensor]:       # failure -> [N] bool
+    "Which pairs fail in which way (see the table: one measured criterion per failure)."
+    leak_bar = baselines['leak_truth'] + 0.25 * (baselines['leak_copy_style'] - baselines['leak_truth'])
+    return {'wrong_colour': scores['swap_colour_error'] > baselines['swap_colour_error_copy_style'],
+            'leaked_edges': scores['leak'] > leak_bar,
+            'lost_texture': scores['texture_energy'] < 0.5 * baselines['texture_energy_truth'],
+            'seam': scores['object_tcp_seam_error'] > 1.25 * scores['object_composite_seam_error']}

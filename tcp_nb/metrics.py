@@ -11,8 +11,8 @@ from .masks import check_mask
 
 # %% auto #0
 __all__ = ['psnr', 'default_seam_width', 'seam_band', 'seam_error', 'composite', 'sobel_magnitude', 'label_boundaries',
-           'content_leak', 'code_distance', 'class_means', 'colour_error', 'default_lowpass_sigma', 'gaussian_blur',
-           'lowpass_psnr', 'style_spread']
+           'content_leak', 'code_distance', 'class_means', 'colour_error', 'texture_energy', 'default_lowpass_sigma',
+           'gaussian_blur', 'lowpass_psnr', 'style_spread', 'frechet_distance']
 
 # %% ../nbs/30_metrics.ipynb #06137821
 def _check_images(images: torch.Tensor, name: str = 'images') -> torch.Tensor:
@@ -155,6 +155,13 @@ def colour_error(output: torch.Tensor, # [B, C, H, W] in [-1, 1]
     _check_pair(output, truth)
     return (class_means(output.float(), labels) - class_means(truth.float(), labels)).abs().mean((1, 2, 3))
 
+# %% ../nbs/30_metrics.ipynb #5c43f3b0
+def texture_energy(images: torch.Tensor, # [B, C, H, W]
+                   labels: torch.Tensor  # [B, H, W] integer class per pixel
+                  ) -> torch.Tensor:     # [B]
+    "Mean |images - class_means(images, labels)|: the detail inside the class regions."
+    return (images.float() - class_means(images.float(), labels)).abs().mean((1, 2, 3))
+
 # %% ../nbs/30_metrics.ipynb #304094c1
 def default_lowpass_sigma(height: int, width: int) -> float:
     "sigma = size / 8, size = the larger image side."
@@ -189,3 +196,20 @@ def style_spread(styles: torch.Tensor # [N, S] style codes of N >= 2 images
     "Per-dimension standard deviation of the codes over the set, averaged over dimensions."
     if styles.ndim != 2 or styles.shape[0] < 2: raise ValueError(f"styles must be [N >= 2, S], got {tuple(styles.shape)}")
     return float(styles.float().std(0).mean())
+
+# %% ../nbs/30_metrics.ipynb #9094216f
+def frechet_distance(mean_1, covariance_1, # [D], [D, D] (tensors or arrays)
+                     mean_2, covariance_2  # [D], [D, D]
+                    ) -> float:
+    "Fréchet distance between the Gaussians N(mean_1, covariance_1) and N(mean_2, covariance_2)."
+    mean_1, covariance_1, mean_2, covariance_2 = (torch.as_tensor(x, dtype=torch.float64)
+                                                  for x in (mean_1, covariance_1, mean_2, covariance_2))
+    size = mean_1.shape[0]
+    if mean_1.shape != (size,) or mean_2.shape != (size,) or covariance_1.shape != (size, size) or covariance_2.shape != (size, size):
+        raise ValueError(f"need means [D] and covariances [D, D] of one D, got {tuple(mean_1.shape)}, {tuple(covariance_1.shape)}, "
+                         f"{tuple(mean_2.shape)}, {tuple(covariance_2.shape)}")
+    values, vectors = torch.linalg.eigh(covariance_1)
+    root = vectors * values.clamp(min=0).sqrt() @ vectors.T                                     # Σ1^1/2
+    middle = root @ covariance_2 @ root
+    trace_root = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+    return float((mean_1 - mean_2).pow(2).sum() + covariance_1.trace() + covariance_2.trace() - 2 * trace_root)
