@@ -104,7 +104,7 @@ def quickstart_main(argv: list[str] | None = None) -> None:
     from tcp_nb.core import atomic_write, json_safe
     from tcp_nb.train import train
     from tcp_nb.synth import make_eval_split
-    from tcp_nb.edit import evaluate
+    from tcp_nb.evaluate import evaluate
     from tcp_nb.model import save_model
     config = get_config('tiny', ['data.source=synth', *args.overrides], args.variant)
     start = time.perf_counter()

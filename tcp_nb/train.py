@@ -382,7 +382,7 @@ def train(config: Config,                  # the resolved config (saved into the
         if _crossed(before, training.images, every.sample_every) or training.images >= stop_at:
             folder.save_image(f'samples-{training.images:012d}.png', sample_grid(training.model, sample_images, sample_masks))
         if split is not None and (_crossed(before, training.images, every.eval_every) or training.images >= stop_at):
-            from tcp_nb.edit import evaluate
+            from tcp_nb.evaluate import evaluate
             folder.log({'images': training.images, **evaluate(training.model, split)}, 'eval.jsonl')
         if distributed.is_main and (_crossed(before, training.images, every.checkpoint_every) or training.images >= stop_at):
             save_checkpoint(out, training.state_dict(), keep=every.keep_checkpoints)
