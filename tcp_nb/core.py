@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fb16f73b
 from __future__ import annotations
-import contextlib, math, os, random, tempfile, zlib
+import contextlib, os, random, tempfile, zlib
 from pathlib import Path
 import numpy as np
 import torch

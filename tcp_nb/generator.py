@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .config import ModelConfig
-from .layers import ConvLayer, EqualLinear, StyledConv, ToRGB, NoiseInjection, l2_normalize, resize_map
+from .layers import ConvLayer, EqualLinear, StyledConv, ToRGB, l2_normalize, resize_map
 
 # %% auto #0
 __all__ = ['generator_channels', 'ContentModulation', 'StyledResBlock', 'Generator']

@@ -4,18 +4,18 @@
 
 # %% ../nbs/14_model.ipynb #5d8b8a79
 from __future__ import annotations
-import contextlib, os, time
-from pathlib import Path
+import contextlib, dataclasses, os, re, time
 from typing import Sequence
 import torch
 from torch import nn
-from .config import ModelConfig, config_from_dict, config_to_dict
+from .config import CONFIG_VERSION, ModelConfig, config_from_dict, config_to_dict, migrate_config
 from .core import save_torch, load_torch, choose_device
 from .encoder import Encoder
 from .generator import Generator
 
 # %% auto #0
-__all__ = ['mix_styles', 'SwappingAutoencoder', 'save_model', 'load_model', 'count_parameters', 'benchmark_model']
+__all__ = ['mix_styles', 'SwappingAutoencoder', 'count_indices', 'model_config_from_weights', 'config_differences',
+           'load_weights', 'save_model', 'load_model', 'count_parameters', 'benchmark_model']
 
 # %% ../nbs/14_model.ipynb #2af551b0
 def _check_mask(mask: torch.Tensor, batch: int) -> None:
@@ -82,19 +82,83 @@ class SwappingAutoencoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor: return self.reconstruct(images)
 
 # %% ../nbs/14_model.ipynb #a2bae576
-def save_model(model: SwappingAutoencoder, path: str | os.PathLike) -> None:
-    "Write the model's config and weights to `path` (atomic)."
-    save_torch({'kind': 'tcp_nb.SwappingAutoencoder', 'config': config_to_dict(model.config),
-                'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
+def count_indices(state_dict: dict, pattern: str # a regular expression whose group 1 is a block index or name
+                 ) -> int:
+    "How many distinct values group 1 of `pattern` takes over the keys of `state_dict` (blocks of a network)."
+    return len({m[1] for key in state_dict if (m := re.match(pattern, key))})
+
+def _out_channels(state_dict: dict, key: str) -> int:
+    if key not in state_dict: raise KeyError(f"the weights lack {key!r}: not Swapping Autoencoder weights?")
+    return state_dict[key].shape[-4 if state_dict[key].dim() >= 4 else 0]   # [(1,) out, in, k, k] or [out, in]
+
+def model_config_from_weights(state_dict: dict[str, torch.Tensor], # SwappingAutoencoder keys (blur kernels optional)
+                              base: ModelConfig = ModelConfig()     # fields the shapes cannot tell come from here
+                             ) -> ModelConfig:
+    "The ModelConfig whose encoder and generator have the shapes of `state_dict`."
+    from tcp_nb.encoder import encoder_channels
+    from tcp_nb.generator import generator_channels
+    steps = count_indices(state_dict, r'encoder\.down_blocks\.(\d+)\.')
+    config = dataclasses.replace(base,
+        content_channels=_out_channels(state_dict, 'encoder.content_head.1.conv.weight'),
+        style_channels=_out_channels(state_dict, 'encoder.style_head.weight'), content_downsampling=steps,
+        style_downsampling=count_indices(state_dict, r'encoder\.style_down\.(\d+)\.'),
+        generator_base_blocks=count_indices(state_dict, r'generator\.base_blocks\.(\d+)\.'))
+    # encoder: nc(0) = round(steepness**5 * capacity), nc(1) = round(steepness**6 * capacity), capped at the style width
+    actual = [_out_channels(state_dict, 'encoder.from_rgb.conv.weight')] + [
+        _out_channels(state_dict, f'encoder.down_blocks.{i}.conv2.conv.weight') for i in range(steps)]
+    steepness = actual[1] / actual[0] if steps and actual[1] < config.style_channels else base.encoder_steepness
+    config = dataclasses.replace(config, encoder_steepness=float(steepness), encoder_capacity=actual[0] / steepness ** 5)
+    if encoder_channels(config)[:len(actual)] != actual:
+        raise ValueError(f"cannot infer the encoder capacity from channels {actual}")
+    # generator: the capacity that reproduces every block width
+    ups = [_out_channels(state_dict, f'generator.up_blocks.{j}.conv1.conv.weight') for j in range(steps)]
+    bases = [_out_channels(state_dict, f'generator.base_blocks.{i}.conv1.conv.weight') for i in range(config.generator_base_blocks)]
+    candidates = [(c + offset) / min(512, 128 * 2 ** (steps - j - 1)) for j, c in enumerate(ups) for offset in (0, 0.5)]
+    for capacity in candidates:
+        if generator_channels(dataclasses.replace(config, generator_capacity=capacity)) == (bases, ups):
+            config = dataclasses.replace(config, generator_capacity=capacity); break
+    else: raise ValueError(f"cannot infer the generator capacity from channels {bases} + {ups}")
+    for key, sizes in (('encoder.down_blocks.0.conv2.blur.kernel', {3: True, 1: False}),    # anti-aliasing, when the
+                       ('generator.up_blocks.0.conv1.conv.blur.kernel', {4: True, 1: False})): # kernels are given
+        if key in state_dict and state_dict[key].shape[0] in sizes:
+            config = dataclasses.replace(config, antialias=sizes[state_dict[key].shape[0]]); break
+    return config
+
+def config_differences(first: ModelConfig, second: ModelConfig) -> list[str]:
+    "The fields where two model configs differ, as 'name first->second' strings."
+    return [f"{f.name} {getattr(first, f.name)!r}->{getattr(second, f.name)!r}" for f in dataclasses.fields(ModelConfig)
+            if getattr(first, f.name) != getattr(second, f.name)]
+
+def load_weights(model: SwappingAutoencoder, state_dict: dict[str, torch.Tensor], source: str = 'the weights') -> None:
+    "`model.load_state_dict(state_dict)`; weights of another config raise one line naming the fields that disagree."
+    try: model.load_state_dict(state_dict)
+    except RuntimeError as error:
+        try: fields = config_differences(model.config, model_config_from_weights(state_dict, model.config))
+        except (KeyError, ValueError) as reason: fields = [str(reason)]
+        first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
+        raise ValueError(f"{source} do not fit the config: config->weights differ in {', '.join(fields) or 'no field'} "
+                         f"(first mismatch: {first})") from None
+
+def save_model(model: SwappingAutoencoder, path: str | os.PathLike,
+               discriminators: dict[str, nn.Module] | None = None # e.g. {'discriminator': D, 'patch_discriminator': Dpatch}
+              ) -> None:
+    "Write the model's config and weights (and optionally discriminator weights) to `path` (atomic)."
+    data = {'kind': 'tcp_nb.SwappingAutoencoder', 'version': CONFIG_VERSION, 'config': config_to_dict(model.config),
+            'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    if discriminators:
+        data['discriminators'] = {name: {k: v.detach().cpu() for k, v in network.state_dict().items()}
+                                  for name, network in discriminators.items()}
+    save_torch(data, path)
 
 def load_model(path: str | os.PathLike, map_location='cpu') -> SwappingAutoencoder:
-    "A model written by `save_model`; clear errors for missing, truncated or foreign files."
+    "A model written by `save_model`; clear errors for missing, truncated, foreign or inconsistent files."
     data = load_torch(path, map_location=map_location)
     if not isinstance(data, dict) or data.get('kind') != 'tcp_nb.SwappingAutoencoder':
         raise ValueError(f"{path} is not a model file written by save_model (for official checkpoints use "
                          f"tcp_nb.official.load_official)")
-    model = SwappingAutoencoder(config_from_dict(data['config'], ModelConfig))
-    model.load_state_dict(data['state_dict'])
+    config = config_from_dict(migrate_config(data['config'], data.get('version', 0), section='model'), ModelConfig)
+    model = SwappingAutoencoder(config)
+    load_weights(model, data['state_dict'], f"the weights in {path}")
     return model
 
 # %% ../nbs/14_model.ipynb #e7159df4
@@ -113,15 +177,17 @@ def _network_sizes(config: ModelConfig, model: SwappingAutoencoder) -> dict[str,
 def benchmark_model(config: ModelConfig,
                     device: str | torch.device = 'cpu', # 'cpu', 'cuda', 'auto' ...
                     batch_sizes: Sequence[int] = (1, 16),
-                    repeats: int = 10, # timed calls per batch size (median reported)
-                    warmup: int = 3, # untimed calls first
+                    repeats: int = 10, # at most this many timed calls per batch size (median reported)
+                    warmup: int = 3, # at most this many untimed calls first (compilation happens here)
                     compile: bool = False, # torch.compile the encoder and generator (GPU)
-                    model: SwappingAutoencoder | None = None # time this model instead of a fresh one
+                    model: SwappingAutoencoder | None = None, # time this model instead of a fresh one
+                    seconds: float = 60.0 # time budget of the warm-up and timed calls, all batch sizes together
                    ) -> dict:
-    "Parameter counts and median encode+swap time (ms) per batch size: `{'params': {...}, 'encode_swap_ms': {B: ms}}`."
+    "Parameter counts, median encode+swap time (ms) and calls timed per batch size, within a time budget."
     device = choose_device(device)
     model = (model or SwappingAutoencoder(config)).to(device).eval().requires_grad_(False)
-    result = {'params': _network_sizes(config, model), 'device': str(device), 'encode_swap_ms': {}}
+    result = {'params': _network_sizes(config, model), 'device': str(device), 'compile': compile,
+              'encode_swap_ms': {}, 'iterations': {}, 'budget_s': seconds}
     on_gpu = device.type == 'cuda'
     if on_gpu: model = model.to(memory_format=torch.channels_last)
     run = torch.compile(model.swap) if compile else model.swap
@@ -131,13 +197,17 @@ def benchmark_model(config: ModelConfig,
         content = torch.rand(batch, 3, height, width, device=device) * 2 - 1
         style = torch.rand(batch, 3, height, width, device=device) * 2 - 1
         if on_gpu: content, style = (x.contiguous(memory_format=torch.channels_last) for x in (content, style))
-        times = []
+        times, share_end = [], time.perf_counter() + seconds / len(batch_sizes)
         with torch.inference_mode(), autocast:
-            for step in range(warmup + repeats):
+            for _ in range(max(1, warmup)):          # warm-up: half of this batch size's share at most
+                run(content, style)
+                if time.perf_counter() > share_end - seconds / len(batch_sizes) / 2: break
+            while len(times) < max(1, repeats) and (not times or time.perf_counter() < share_end):
                 if on_gpu: torch.cuda.synchronize(device)
                 start = time.perf_counter()
                 run(content, style)
                 if on_gpu: torch.cuda.synchronize(device)
-                if step >= warmup: times.append((time.perf_counter() - start) * 1000)
+                times.append((time.perf_counter() - start) * 1000)
         result['encode_swap_ms'][batch] = sorted(times)[len(times) // 2]
+        result['iterations'][batch] = len(times)
     return result
