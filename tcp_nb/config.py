@@ -207,7 +207,7 @@ def get_config(preset: str = 'tiny', # a key of `PRESETS`, or a path to a YAML f
     if variant not in VARIANTS: raise KeyError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     return apply_overrides(config, [*VARIANTS[variant], *overrides])
 
-# %% ../nbs/01_config.ipynb #21bd4b7e
+# %% ../nbs/01_config.ipynb #621f070c
 CONFIG_VERSION = 1   # the version of config data this code writes
 
 def _check_gan_reconstruction(data: dict) -> None:

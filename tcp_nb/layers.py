@@ -275,7 +275,7 @@ class ToRGB(nn.Module):
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor: # [B, C, H, W] -> [B, 3, H, W]
         return self.conv(x, style) + self.bias.view(1, 3, 1, 1)
 
-# %% ../nbs/10_layers.ipynb #8fce6b15
+# %% ../nbs/10_layers.ipynb #8c3c065e
 OFFICIAL_LAYER_NAMES = {'Conv': 'conv', 'Act': 'activation', 'activate': 'activation', 'Blur': 'blur'}
 
 def official_layer_key(key: str # the part of an official key inside a block, e.g. 'conv1.Act.bias'
