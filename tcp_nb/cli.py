@@ -52,7 +52,7 @@ def bench_main(argv: list[str] | None = None) -> None:
     parser.add_argument('--seconds', type=float, default=None, help='time budget (default: data 3, model 60, train 60)')
     parser.add_argument('--compile', action='store_true', help='torch.compile the networks (GPU)')
     parser.add_argument('overrides', nargs='*', help='section.key=value config overrides')
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     overrides = [f'train.device={args.device}', *args.overrides]
     if args.batch: overrides.append(f'train.batch_size={args.batch}')
     if args.compile: overrides.append('train.compile=true')
@@ -97,7 +97,7 @@ def train_main(argv: list[str] | None = None):
     parser.add_argument('--init', default=None, help='initialise E/G (and D/Dpatch) from an official or tcp_nb checkpoint')
     parser.add_argument('--no-resume', action='store_true', help='refuse to continue an existing run folder')
     parser.add_argument('overrides', nargs='*', help='section.key=value config overrides')
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     overrides = list(args.overrides)
     if args.data in ('synth', 'photos'): overrides.append(f'data.source={args.data}')
     elif args.data:
@@ -123,7 +123,7 @@ def import_official_main(argv: list[str] | None = None) -> None:
     parser.add_argument('source', help='official checkpoint (.pth state_dict)')
     parser.add_argument('destination', help='tcp_nb model file to write')
     parser.add_argument('options', nargs='*', help='official options, e.g. crop_size=256 netG_use_noise=true')
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     import yaml
     from tcp_nb.core import load_torch
     from tcp_nb.official import check_options, load_official
@@ -186,7 +186,7 @@ def quickstart_main(argv: list[str] | None = None) -> None:
     parser.add_argument('--out', default='runs/quickstart')
     parser.add_argument('--variant', default='tcp', choices=list(VARIANTS))
     parser.add_argument('overrides', nargs='*', help='section.key=value config overrides')
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     import time
     from tcp_nb.core import atomic_write, json_safe
     from tcp_nb.train import train
