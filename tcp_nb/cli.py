@@ -81,6 +81,7 @@ def _init_mismatch(init: str, model_config) -> str:
         saved = migrate_config(data['config'], data.get('version', 0), section='model')
     else: return f"--init {init}: its weights do not fit this run's model config"
     fields = config_differences(model_config, config_from_dict(saved, ModelConfig))
+    if not fields: return f"--init {init}: its weights disagree with its own config"
     return (f"--init {init} was made with another model config; this run -> the file: {', '.join(fields)} "
             "(give the same model.* settings, or the file's config.yaml as --preset)")
 
