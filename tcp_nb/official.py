@@ -90,7 +90,8 @@ def infer_config(state_dict: dict[str, torch.Tensor], # official state_dict (E.*
     steps = count_indices(state_dict, r'E\.DownToSpatialCode\.ResBlockDownBy(\d+)\.')
     ours = {target: value for key, value in state_dict.items() if (target := official_key(key, steps)) is not None}
     try: config = model_config_from_weights(ours, base)    # E and G, in our names
-    except (KeyError, ValueError) as error: raise ValueError(f"official checkpoint: {error}; pass a config or options") from None
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"official checkpoint: {error.args[0] if error.args else error}; pass a config or options") from None
     return _infer_discriminator_fields(state_dict, config)
 
 def _infer_discriminator_fields(state_dict, config: ModelConfig) -> ModelConfig:
