@@ -4,26 +4,31 @@
 
 # %% ../nbs/21_masks.ipynb #53a8aada
 from __future__ import annotations
-import math
+import math, os, warnings
+from pathlib import Path
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['MASK_KINDS', 'check_mask', 'resize_mask', 'feather_mask', 'random_masks']
+__all__ = ['MASK_KINDS', 'check_mask', 'resize_mask', 'as_mask', 'feather_mask', 'random_masks']
 
 # %% ../nbs/21_masks.ipynb #a64443e9
 def check_mask(mask: torch.Tensor,    # the mask to check, expected [batch, 1, height, width]
                batch: int | None = None,  # expected batch size (None: any)
                height: int | None = None, # expected height (None: any)
                width: int | None = None,  # expected width (None: any)
-               name: str = 'mask'         # what to call it in error messages
+               name: str = 'mask',        # what to call it in error messages
+               broadcast: bool = False    # also accept a batch of 1 (one mask for every image)
               ) -> torch.Tensor:          # the same mask, unchanged
     "Raise a clear error unless `mask` is a finite float tensor `[batch, 1, height, width]` with values in [0, 1]."
     if not isinstance(mask, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
     if not mask.is_floating_point(): raise TypeError(f"{name} must be a float tensor, got dtype {mask.dtype}")
     expected = tuple('B' if v is None else v for v in (batch, 1, height, width))
-    if mask.ndim != 4 or mask.shape[1] != 1 or any(e != 'B' and e != s for e, s in zip(expected, mask.shape)):
-        raise ValueError(f"{name} must have shape [batch, 1, height, width] = {list(expected)}, got {list(mask.shape)}")
+    batch_ok = batch is None or mask.ndim == 4 and mask.shape[0] in ((batch, 1) if broadcast else (batch,))
+    if mask.ndim != 4 or mask.shape[1] != 1 or not batch_ok or any(e != 'B' and e != s for e, s in zip(expected[1:], mask.shape[1:])):
+        shown = [f'{batch} or 1' if broadcast and batch is not None else expected[0], *expected[1:]]
+        raise ValueError(f"{name} must have shape [batch, 1, height, width] = {shown}, got {list(mask.shape)}")
     if torch.isnan(mask).any(): raise ValueError(f"{name} contains NaN")
     if mask.numel() == 0: return mask
     low, high = mask.min().item(), mask.max().item()
@@ -44,6 +49,82 @@ def resize_mask(mask: torch.Tensor, # [B, 1, h, w] in [0, 1]
         shrinking = height < old_height or width < old_width
         resized = F.interpolate(mask, size=(height, width), mode='bilinear', align_corners=False, antialias=shrinking)
     return resized.clamp(0, 1)
+
+# %% ../nbs/21_masks.ipynb #d11178bf
+def _mask_array(image) -> np.ndarray:
+    "A PIL image as an array [H, W] or [H, W, C] (0-255, or bool for mode '1')."
+    from PIL import ImageOps
+    image = ImageOps.exif_transpose(image)
+    if image.mode == '1': return np.asarray(image, dtype=bool)
+    if image.mode == 'P': image = image.convert('RGBA')
+    if image.mode.startswith('I;16') or image.mode in ('I', 'F'):
+        array = np.asarray(image, dtype=np.float64)
+        return array / max(array.max(), 1) * 255
+    if image.mode not in ('L', 'LA', 'RGB', 'RGBA'): image = image.convert('RGB')
+    return np.asarray(image)
+
+def _colour_to_mask(channels: torch.Tensor # [B, C, H, W], C in (2, 3, 4): grey or RGB, maybe with alpha last
+                   ) -> torch.Tensor:      # [B, 1, H, W]
+    "The alpha channel where it varies (a drawing on a transparent layer), else the brightest colour channel."
+    if channels.shape[1] in (2, 4) and channels[:, -1].amin() < channels[:, -1].amax(): return channels[:, -1:]
+    colours = channels[:, :3] if channels.shape[1] == 4 else channels[:, :1] if channels.shape[1] == 2 else channels
+    return colours.amax(1, keepdim=True)
+
+def as_mask(mask,                      # PIL image, image path, numpy array or tensor (see the table above)
+            batch: int | None = None,  # batch size: a single mask is repeated to it, another count is an error
+            height: int | None = None, # image height to resize to (None: keep)
+            width: int | None = None,  # image width to resize to (None: keep)
+            name: str = 'mask'         # what to call it in messages
+           ) -> torch.Tensor:          # [B, 1, H, W] float32 in [0, 1], 1 = the edited region
+    "Convert a mask as users hold it (PIL, path, array, tensor; bool, uint8, float; grey or colour) to `[B, 1, H, W]`."
+    if isinstance(mask, (str, os.PathLike)):
+        from PIL import Image
+        if not Path(mask).is_file(): raise FileNotFoundError(f"{name}: no image file at {mask}")
+        with Image.open(mask) as image: mask = _mask_array(image)
+    if type(mask).__module__.startswith('PIL.'): mask = _mask_array(mask)
+    channels_last = isinstance(mask, np.ndarray) and mask.ndim == 3 and mask.shape[-1] in (1, 2, 3, 4)
+    if isinstance(mask, np.ndarray):
+        if mask.dtype == object or mask.dtype.kind not in 'biuf': raise TypeError(f"{name}: cannot read an array of dtype {mask.dtype} as a mask")
+        mask = torch.from_numpy(np.array(mask))                                   # a writable copy
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"{name} must be a PIL image, an image path, a numpy array or a torch.Tensor, got {type(mask).__name__}")
+    if mask.is_complex(): raise TypeError(f"{name}: a complex tensor is not a mask")
+    if mask.dtype == torch.bool: mask = mask.float()
+    elif not mask.is_floating_point():
+        if mask.numel() and (mask.min() < 0 or mask.max() > 255):
+            raise ValueError(f"{name}: integer masks must lie in 0..255, got min {mask.min().item()} and max {mask.max().item()}")
+        mask = mask.float() / (255 if mask.numel() and mask.max() > 1 else 1)
+    else:
+        mask = mask.float()
+        if torch.isnan(mask).any(): raise ValueError(f"{name} contains NaN")
+        low, high = (mask.min().item(), mask.max().item()) if mask.numel() else (0, 0)
+        if low < 0 or high > 255:
+            raise ValueError(f"{name} values must lie in [0, 1] (or 0..255), got min {low:.4g} and max {high:.4g}")
+        if high > 1:
+            warnings.warn(f"{name} has values up to {high:.4g}: read as 0..255 and divided by 255")
+            mask = mask / 255
+    if channels_last: mask = mask.permute(2, 0, 1)                               # [C, H, W]
+    if mask.ndim == 2: mask = mask[None, None]
+    elif mask.ndim == 3:
+        count = mask.shape[0]
+        if count == 1 or (batch is not None and count == batch and not channels_last): mask = mask[:, None]
+        elif count in (2, 3, 4): mask = _colour_to_mask(mask[None])
+        elif batch is None: mask = mask[:, None]
+        else: raise ValueError(f"{name} of shape {list(mask.shape)} is neither one mask [1, H, W], a colour mask "
+                               f"[3, H, W] nor one mask per image [{batch}, H, W]")
+    elif mask.ndim == 4:
+        if mask.shape[1] in (2, 3, 4): mask = _colour_to_mask(mask)
+        elif mask.shape[1] != 1: raise ValueError(f"{name} must have 1 (or 3 colour) channels [B, 1, H, W], got shape {list(mask.shape)}")
+    else: raise ValueError(f"{name} must be [H, W], [1, H, W], [B, H, W] or [B, 1, H, W], got shape {list(mask.shape)}")
+    if min(mask.shape[-2:]) < 1: raise ValueError(f"{name} is empty: shape {list(mask.shape)}")
+    if batch is not None and mask.shape[0] != batch:
+        if mask.shape[0] != 1: raise ValueError(f"{name} holds {mask.shape[0]} masks for a batch of {batch} images (give 1 or {batch})")
+        mask = mask.expand(batch, -1, -1, -1)
+    target = (height or mask.shape[2], width or mask.shape[3])
+    if tuple(mask.shape[2:]) != target:
+        warnings.warn(f"{name} of size {mask.shape[2]}x{mask.shape[3]} resized to the image's {target[0]}x{target[1]}")
+        mask = resize_mask(mask.contiguous(), *target)
+    return check_mask(mask.contiguous(), batch, height, width, name)
 
 # %% ../nbs/21_masks.ipynb #08ca270a
 def feather_mask(mask: torch.Tensor, # [B, 1, H, W] in [0, 1]
