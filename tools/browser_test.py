@@ -33,6 +33,16 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.5):
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def image_content(driver, element) -> str:
+    "The bytes behind an <img> (a blob: or data: URL), base64-encoded, fetched inside the page."
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0].src).then(r => r.arrayBuffer()).then(buffer => {
+            let text = ''; for (const byte of new Uint8Array(buffer)) text += String.fromCharCode(byte);
+            done(btoa(text));
+        }).catch(error => done(''));""", element)
+
+
 def start_lab(folder: Path, port: int, token: str, log) -> subprocess.Popen:
     "JupyterLab on 127.0.0.1:port serving `folder`, its settings and state kept inside `folder`."
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / '.jupyter'), JUPYTER_RUNTIME_DIR=str(folder / '.runtime'),
@@ -89,7 +99,7 @@ def main(argv=None) -> int:
                  'the Run menu').click()
         canvas = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, 'canvas.tcp-mask-canvas'), args.timeout, 'the mask canvas')
         preview = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, 'img.tcp-preview'), 60, 'the preview image')
-        before = wait_for(lambda: preview.get_attribute('src'), 60, 'the first preview')
+        before = wait_for(lambda: preview.get_attribute('src') and image_content(driver, preview), 60, 'the first preview')
         wait_for(lambda: canvas.size['width'] > 100, 30, 'the canvas to get its size')
         timing = driver.find_element(By.CSS_SELECTOR, '.tcp-timing').text
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
@@ -99,15 +109,15 @@ def main(argv=None) -> int:
         actions = ActionChains(driver).move_to_element_with_offset(canvas, -width // 3, -height // 4).click_and_hold()
         for _ in range(8): actions.move_by_offset(width // 12, height // 40)
         actions.release().perform()
-        after = wait_for(lambda: preview.get_attribute('src') != before and preview.get_attribute('src'), 60,
-                         'the preview to change after the stroke')
+        after = wait_for(lambda: (content := image_content(driver, preview)) != before and content, 60,
+                         'the preview image to change after the stroke')
         new_timing = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, '.tcp-timing').text, 10, 'the timing label')
         time.sleep(1.0)                                           # let the overlay and the new preview paint
         Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(args.screenshot)
         errors = [line for line in Path(folder / 'jupyterlab.log').read_text().splitlines() if 'Traceback' in line]
-        print(f"browser test: passed in {time.monotonic() - started:.0f} s: canvas {width}x{height}, preview changed "
-              f"({before[:20]}... -> {after[:20]}...), timing before '{timing}', after '{new_timing}', screenshot {args.screenshot}"
+        print(f"browser test: passed in {time.monotonic() - started:.0f} s: canvas {width}x{height}, the preview's PNG changed "
+              f"({len(before)} -> {len(after)} base64 characters), timing before '{timing}', after '{new_timing}', screenshot {args.screenshot}"
               + (f"; {len(errors)} tracebacks in the server log" if errors else ''))
         passed = True
         return 0
