@@ -17,7 +17,7 @@ __all__ = ['RANGE_TOLERANCE', 'as_images', 'noise_maps', 'encode_styles', 'inter
            'fit_content_directions', 'save_directions', 'load_directions', 'direction_edit', 'auto_regions',
            'region_mask', 'benchmark_edit', 'class_means', 'split_baselines', 'evaluate']
 
-# %% ../nbs/31_edit.ipynb #60191796
+# %% ../nbs/31_edit.ipynb #bc0c6085
 import os, time, hashlib, warnings
 from dataclasses import dataclass
 from typing import Sequence
@@ -29,7 +29,7 @@ from .encoder import min_content_grid
 from .masks import as_mask
 from .model import SwappingAutoencoder
 
-# %% ../nbs/31_edit.ipynb #634d1229
+# %% ../nbs/31_edit.ipynb #8470bfab
 RANGE_TOLERANCE = 1e-3   # float images may exceed [-1, 1] by this much (rounding); they are clipped
 
 def _tensor_images(images: torch.Tensor, name: str) -> torch.Tensor: # [B, 3, H, W] float32 in [-1, 1]
@@ -52,9 +52,8 @@ def _tensor_images(images: torch.Tensor, name: str) -> torch.Tensor: # [B, 3, H,
     if not torch.isfinite(images).all(): raise ValueError(f"{name} contain NaN or infinite values")
     low, high = images.min().item(), images.max().item()
     if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
-        hint = 'in [0, 255]: use x / 127.5 - 1' if high > 2 else 'in [0, 1]: use x * 2 - 1' if low >= 0 else 'clip them'
-        raise ValueError(f"{name} must be floats in [-1, 1] (uint8 0..255 is scaled), got min {low:.4g} and max {high:.4g}; "
-                         f"for images {hint}")
+        hint = 'for images in [0, 255] use x / 127.5 - 1, or pass uint8' if high > 2 else 'clip them to [-1, 1] first'
+        raise ValueError(f"{name} must be floats in [-1, 1] (uint8 0..255 is scaled), got min {low:.4g} and max {high:.4g}: {hint}")
     return images.clamp(-1, 1)
 
 def as_images(images,            # tensor, array, PIL image, path, or a list of them (see the table above)
@@ -87,7 +86,7 @@ def as_images(images,            # tensor, array, PIL image, path, or a list of 
             images = F.interpolate(images, (height, width), mode='bilinear', align_corners=False, antialias=True).clamp(-1, 1)
     return images
 
-# %% ../nbs/31_edit.ipynb #361e6b91
+# %% ../nbs/31_edit.ipynb #0ca341cf
 def _fit(images: torch.Tensor, # [B, C, H, W]
          config: ModelConfig,
          mode: str = 'reflect' # padding mode ('replicate' for masks)
@@ -143,7 +142,7 @@ def _broadcast(name: str, tensor: torch.Tensor, batch: int) -> torch.Tensor:
     return tensor.expand(batch, *tensor.shape[1:])
 
 def encode_styles(model: SwappingAutoencoder,
-                  images                          # anything `as_images` takes, any size
+                  images                          # anything `as_images` takes: [-1, 1] floats, 0..255 ints, any size
                  ) -> torch.Tensor:               # [B, S]
     "The style codes of `images`, fitted to a size the model takes."
     images = _fit(as_images(images).to(_device(model)), model.config)
@@ -208,7 +207,7 @@ def _strengths(strength, count: int) -> list[float]:
 
 @torch.no_grad()
 def region_edit(model: SwappingAutoencoder,
-                images,                # [B, 3, H, W] in [-1, 1] or anything `as_images` takes: what stays outside
+                images,                # [B, 3, H, W] in [-1, 1], or anything `as_images` takes (0..255 ints ...): what stays outside
                 references,            # one reference, a list (one per mask), or a dict {label: reference}
                 mask,                  # [B, 1, H, W] in [0, 1] (anything `as_mask` takes), a list of masks, or a label map
                 strength: float | Sequence[float] = 1.0, # how far each region moves to its reference's style
@@ -237,8 +236,8 @@ def region_edit(model: SwappingAutoencoder,
 
 @torch.no_grad()
 def swap_edit(model: SwappingAutoencoder,
-              images,                  # anything `as_images` takes: the content (layout)
-              references,              # anything `as_images` takes: the style (appearance)
+              images,                  # anything `as_images` takes: [-1, 1] floats, 0..255 ints: the content (layout)
+              references,              # anything `as_images` takes: [-1, 1] floats, 0..255 ints: the style (appearance)
               strength: float = 1.0,   # 0 = reconstruction, 1 = the global swap
               mode: str = 'lerp',      # 'lerp' or 'slerp'
               rng: torch.Generator | None = None
@@ -268,7 +267,7 @@ def composite_edit(model: SwappingAutoencoder,
         output = region * swapped + (1 - region) * output
     return output
 
-# %% ../nbs/31_edit.ipynb #cbd9ab8a
+# %% ../nbs/31_edit.ipynb #51323180
 def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor: # [B, C, h, w], zeros where nothing moves in
     "`x` moved down by dy and right by dx cells."
     out = torch.zeros_like(x)
@@ -279,7 +278,7 @@ def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor: # [B, C, h, w], z
 
 @torch.no_grad()
 def content_edit(model: SwappingAutoencoder,
-                 images,                 # anything `as_images` takes: what is edited (its style is kept)
+                 images,                 # anything `as_images` takes: [-1, 1] floats, 0..255 ints: what is edited (its style is kept)
                  sources,                # the images whose content is copied (resized to the images' size)
                  mask,                   # the region in the *source* to copy (anything `as_mask` takes)
                  offset: tuple[int, int] = (0, 0), # where the region lands: (down, right) in pixels
@@ -321,7 +320,7 @@ def model_fingerprint(model: SwappingAutoencoder) -> str:
 
 @torch.no_grad()
 def fit_content_directions(model: SwappingAutoencoder,
-                           images,                  # [N, 3, H, W] (anything `as_images` takes), or an iterable of batches
+                           images,                  # [N, 3, H, W] (anything `as_images` takes: [-1, 1] floats, 0..255 ints), or an iterable of batches
                            count: int = 4,          # directions to keep (at most the content channels)
                            model_name: str = 'model' # saved with the directions
                           ) -> ContentDirections:
@@ -352,7 +351,7 @@ def load_directions(path: str | os.PathLike) -> ContentDirections:
 
 @torch.no_grad()
 def direction_edit(model: SwappingAutoencoder,
-                   images,                     # anything `as_images` takes
+                   images,                     # anything `as_images` takes: [-1, 1] floats, 0..255 ints
                    directions: ContentDirections, # from `fit_content_directions` on this model
                    amounts: dict[int, float],  # direction index -> how far to move, in standard deviations
                    mask=None,                  # where (anything `as_mask` takes); None: everywhere
@@ -373,7 +372,7 @@ def direction_edit(model: SwappingAutoencoder,
     content = content + region * torch.as_tensor(step, dtype=content.dtype, device=content.device)[None, :, None, None]
     return _unfit(model.decode(content, style, noise_maps(model, *content.shape[2:], rng)), height, width, model.config)
 
-# %% ../nbs/31_edit.ipynb #5d9a5999
+# %% ../nbs/31_edit.ipynb #a538bb00
 def _kmeans(points: torch.Tensor, count: int, iterations: int, rng: torch.Generator) -> torch.Tensor: # [N, D] -> labels [N]
     "Lloyd's k-means with k-means++ seeding; no empty clusters."
     centres = points[torch.randint(len(points), (1,), generator=rng)]
@@ -393,7 +392,7 @@ def _kmeans(points: torch.Tensor, count: int, iterations: int, rng: torch.Genera
 
 @torch.no_grad()
 def auto_regions(model: SwappingAutoencoder,
-                 images,                   # anything `as_images` takes
+                 images,                   # anything `as_images` takes: [-1, 1] floats, 0..255 ints
                  count: int = 4,           # segments per image
                  iterations: int = 20,     # k-means iterations
                  spatial_weight: float = 0.0, # weight of the cell coordinates beside the code
@@ -426,7 +425,7 @@ def region_mask(labels: torch.Tensor,          # [B, H, W] from `auto_regions` (
     selected = [selected] if isinstance(selected, int) else list(selected)
     return torch.isin(labels, torch.tensor(selected, device=labels.device))[:, None].float()
 
-# %% ../nbs/31_edit.ipynb #55f345dd
+# %% ../nbs/31_edit.ipynb #da40d634
 @torch.no_grad()
 def benchmark_edit(config: ModelConfig,
                    device: str | torch.device = 'cpu',
