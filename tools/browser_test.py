@@ -46,7 +46,8 @@ def image_content(driver, element) -> str:
 def start_lab(folder: Path, port: int, token: str, log) -> subprocess.Popen:
     "JupyterLab on 127.0.0.1:port serving `folder`, its settings and state kept inside `folder`."
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / '.jupyter'), JUPYTER_RUNTIME_DIR=str(folder / '.runtime'),
-               JUPYTERLAB_SETTINGS_DIR=str(folder / '.settings'), JUPYTERLAB_WORKSPACES_DIR=str(folder / '.workspaces'),
+               JUPYTER_DATA_DIR=str(folder / '.data'), JUPYTERLAB_SETTINGS_DIR=str(folder / '.settings'),
+               JUPYTERLAB_WORKSPACES_DIR=str(folder / '.workspaces'),
                OMP_NUM_THREADS='1')
     command = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--allow-root', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
                '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={folder}',
