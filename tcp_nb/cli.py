@@ -41,13 +41,13 @@ def _preset_argument(parser: argparse.ArgumentParser, default: str = 'tiny') -> 
 # %% ../nbs/50_cli.ipynb #0dacf990
 @user_errors('tcp-bench')
 def bench_main(argv: list[str] | None = None) -> None:
-    "tcp-bench {data,model,train} [--preset P] [--device D] [--batch N] [--seconds S] [key=value ...]: one JSON line."
+    "tcp-bench {data,model,train,edit} [--preset P] [--device D] [--batch N] [--seconds S] [key=value ...]: one JSON line."
     parser = argparse.ArgumentParser(prog='tcp-bench', description='Benchmarks printing one JSON line.')
-    parser.add_argument('what', choices=['data', 'model', 'train'])
+    parser.add_argument('what', choices=['data', 'model', 'train', 'edit'])
     _preset_argument(parser)
     parser.add_argument('--variant', default='swapae', choices=list(VARIANTS))
     parser.add_argument('--device', default='auto')
-    parser.add_argument('--batch', type=int, default=None, help='batch size (train) / rendering batch (data)')
+    parser.add_argument('--batch', type=int, default=None, help='batch size (train, edit) / rendering batch (data)')
     parser.add_argument('--size', type=int, default=64, help='image side for `data`')
     parser.add_argument('--seconds', type=float, default=None, help='time budget (default: data 3, model 60, train 60)')
     parser.add_argument('--compile', action='store_true', help='torch.compile the networks (GPU)')
@@ -63,6 +63,9 @@ def bench_main(argv: list[str] | None = None) -> None:
     elif args.what == 'model':
         from tcp_nb.model import benchmark_model
         result = benchmark_model(config.model, device=args.device, compile=args.compile, seconds=args.seconds or 60.0)
+    elif args.what == 'edit':
+        from tcp_nb.edit import benchmark_edit
+        result = {'preset': args.preset, **benchmark_edit(config.model, device=args.device, batch=args.batch or 1)}
     else:
         from tcp_nb.train import benchmark_train
         result = benchmark_train(config, seconds=args.seconds or 60.0)

@@ -81,8 +81,11 @@ def image_size(size,              # an int (square) or (height, width)
 # %% ../nbs/00_core.ipynb #bf620248
 def pil_to_rgb(image: Image.Image # any PIL image: L, P, RGBA, I;16, CMYK ...
               ) -> Image.Image:
-    "Convert `image` to 8-bit RGB; transparency is composited on white."
+    "Convert `image` to 8-bit RGB, upright (its EXIF orientation applied); transparency is composited on white."
     if not isinstance(image, Image.Image): raise TypeError(f"expected a PIL.Image, got {type(image).__name__}")
+    if image.getexif().get(0x0112, 1) != 1:                    # EXIF Orientation: phone photos are stored sideways
+        from PIL import ImageOps
+        image = ImageOps.exif_transpose(image)
     if image.mode == 'RGB': return image
     if image.mode == 'P': image = image.convert('RGBA')
     if image.mode in ('RGBA', 'LA', 'PA'):

@@ -4,29 +4,442 @@
 
 # %% ../nbs/31_edit.ipynb #33bc95af
 from __future__ import annotations
+import math
 import torch
-from torch import Tensor
-from .masks import check_mask, resize_mask
-from .metrics import composite
+import torch.nn.functional as F
+from .masks import check_mask
 
 # %% auto #0
-__all__ = ['region_edit', 'composite_edit']
+__all__ = ['RANGE_TOLERANCE', 'as_images', 'noise_maps', 'encode_styles', 'interpolate_styles', 'region_style_map', 'region_edit',
+           'swap_edit', 'composite_edit', 'content_edit', 'ContentDirections', 'model_fingerprint',
+           'fit_content_directions', 'save_directions', 'load_directions', 'direction_edit', 'auto_regions',
+           'region_mask', 'benchmark_edit']
+
+# %% ../nbs/31_edit.ipynb #bc0c6085
+import os, time, hashlib, warnings
+from dataclasses import dataclass
+from typing import Sequence
+import numpy as np
+from PIL import Image
+from .config import ModelConfig
+from .core import image_to_tensor, choose_device, save_torch, load_torch
+from .encoder import min_content_grid
+from .generator import draw_noise
+from .masks import as_mask
+from .model import SwappingAutoencoder
+
+# %% ../nbs/31_edit.ipynb #8470bfab
+RANGE_TOLERANCE = 1e-3   # float images may exceed [-1, 1] by this much (rounding); they are clipped
+
+def _tensor_images(images: torch.Tensor, name: str) -> torch.Tensor: # [B, 3, H, W] float32 in [-1, 1]
+    "Check and convert one tensor of images (see `as_images`)."
+    if images.dtype == torch.bool or images.is_complex(): raise TypeError(f"{name}: a {images.dtype} tensor is not an image")
+    if images.ndim == 3: images = images[None]
+    if images.ndim != 4: raise ValueError(f"{name} must be [B, 3, H, W] or [3, H, W], got shape {list(images.shape)}")
+    if images.shape[1] != 3:
+        if images.shape[-1] in (3, 4) and images.shape[1] not in (1, 3, 4):
+            raise ValueError(f"{name} look channels-last {list(images.shape)}: expected [B, 3, H, W] "
+                             f"(use images.permute(0, 3, 1, 2), or pass a uint8 array [H, W, 3] as PIL gives it)")
+        if images.shape[1] != 1: raise ValueError(f"{name} must have 3 colour channels [B, 3, H, W], got shape {list(images.shape)}")
+        images = images.expand(-1, 3, -1, -1)                                  # grey -> RGB
+    if images.shape[0] == 0 or min(images.shape[2:]) == 0: raise ValueError(f"{name} is empty: shape {list(images.shape)}")
+    if not images.is_floating_point():
+        low, high = images.min().item(), images.max().item()
+        if low < 0 or high > 255: raise ValueError(f"{name}: integer images must lie in 0..255, got min {low} and max {high}")
+        return images.float() / 127.5 - 1
+    images = images.float()
+    if not torch.isfinite(images).all(): raise ValueError(f"{name} contain NaN or infinite values")
+    low, high = images.min().item(), images.max().item()
+    if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
+        hint = 'for images in [0, 255] use x / 127.5 - 1, or pass uint8' if high > 2 else 'clip them to [-1, 1] first'
+        raise ValueError(f"{name} must be floats in [-1, 1] (uint8 0..255 is scaled), got min {low:.4g} and max {high:.4g}: {hint}")
+    return images.clamp(-1, 1)
+
+def as_images(images,            # tensor, array, PIL image, path, or a list of them (see the table above)
+              name: str = 'images', # what to call them in messages
+              size: int | tuple[int, int] | None = None # resize every image to this (height, width) first
+             ) -> torch.Tensor:  # [B, 3, H, W] float32 in [-1, 1]
+    "Images as users hold them, converted to one float32 batch `[B, 3, H, W]` in [-1, 1], or a clear error."
+    if isinstance(images, (list, tuple)):
+        if not images: raise ValueError(f"{name} is an empty list")
+        parts = [as_images(image, f'{name}[{i}]', size) for i, image in enumerate(images)]
+        sizes = sorted({tuple(p.shape[2:]) for p in parts})
+        if len(sizes) > 1: raise ValueError(f"{name} have different sizes {sizes}: pass size=(height, width) to resize them")
+        return torch.cat(parts)
+    if isinstance(images, (str, os.PathLike)):
+        if not os.path.isfile(images): raise FileNotFoundError(f"{name}: no image file at {images}")
+        with Image.open(images) as opened: opened.load(); images = image_to_tensor(opened)[None]
+    elif isinstance(images, Image.Image): images = image_to_tensor(images)[None]
+    elif isinstance(images, np.ndarray):
+        if images.dtype == np.uint8 and (images.ndim == 2 or images.ndim == 3 and images.shape[2] in (3, 4)):
+            images = image_to_tensor(images)[None]                              # PIL's layout [H, W(, C)]
+        elif images.dtype.kind not in 'biuf': raise TypeError(f"{name}: an array of dtype {images.dtype} is not an image")
+        else: images = torch.from_numpy(np.array(images))
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor, a numpy array, a PIL image, an image path or a list of them, "
+                        f"got {type(images).__name__}")
+    images = _tensor_images(images, name)
+    if size is not None:
+        height, width = (size, size) if isinstance(size, int) else size
+        if tuple(images.shape[2:]) != (height, width):
+            images = F.interpolate(images, (height, width), mode='bilinear', align_corners=False, antialias=True).clamp(-1, 1)
+    return images
+
+# %% ../nbs/31_edit.ipynb #0ca341cf
+def _fit(images: torch.Tensor, # [B, C, H, W]
+         config: ModelConfig,
+         mode: str = 'reflect' # padding mode ('replicate' for masks)
+        ) -> torch.Tensor:     # [B, C, H', W'] the model accepts
+    "Enlarge images below the model's smallest size, then pad to multiples of the content stride."
+    stride, smallest = config.content_stride, min_content_grid(config) * config.content_stride
+    height, width = images.shape[2:]
+    scale = max(1.0, smallest / min(height, width))
+    if scale > 1:
+        images = F.interpolate(images, (math.ceil(height * scale), math.ceil(width * scale)), mode='bilinear', align_corners=False)
+    height, width = images.shape[2:]
+    pad_height, pad_width = -height % stride, -width % stride
+    return F.pad(images, (0, pad_width, 0, pad_height), mode=mode) if pad_height or pad_width else images
+
+def _unfit(output: torch.Tensor, # [B, C, H', W'] from `_fit`-ted inputs
+           height: int, width: int, # the original size
+           config: ModelConfig,
+           mode: str = 'bilinear'
+          ) -> torch.Tensor:     # [B, C, height, width]
+    "Undo `_fit`: crop the padding, shrink back to (height, width)."
+    scale = max(1.0, min_content_grid(config) * config.content_stride / min(height, width))
+    fitted = (math.ceil(height * scale), math.ceil(width * scale)) if scale > 1 else (height, width)
+    output = output[..., :fitted[0], :fitted[1]]
+    if fitted == (height, width): return output
+    if mode == 'nearest': return F.interpolate(output, (height, width), mode='nearest')
+    return F.interpolate(output, (height, width), mode='bilinear', align_corners=False, antialias=True)
+
+def noise_maps(model: SwappingAutoencoder,
+               content: torch.Tensor,   # [B, Cc, h, w] the content code to be decoded
+               rng: torch.Generator | None = None # None: the generator draws its own noise
+              ) -> list[torch.Tensor] | None:      # one [1, 1, H_l, W_l] map per noise layer (shared by the batch)
+    "Noise maps for every noise layer of the generator, drawn from `rng` and shared by the batch."
+    return None if rng is None else draw_noise(model.generator, content[:1], rng)
+
+def _device(model: SwappingAutoencoder) -> torch.device: return next(model.parameters()).device
+
+def _batch(**counts: int) -> int:
+    "The common batch size of several inputs, each of which may also hold a single item."
+    sizes = set(counts.values()) - {1}
+    if len(sizes) > 1:
+        raise ValueError(f"batch sizes differ: {', '.join(f'{name} {count}' for name, count in counts.items())} (each must be 1 or the same)")
+    return sizes.pop() if sizes else 1
+
+def _broadcast(name: str, tensor: torch.Tensor, batch: int) -> torch.Tensor:
+    if tensor.shape[0] == batch: return tensor
+    if tensor.shape[0] != 1: raise ValueError(f"{name} holds {tensor.shape[0]} items for a batch of {batch} (give 1 or {batch})")
+    return tensor.expand(batch, *tensor.shape[1:])
+
+def encode_styles(model: SwappingAutoencoder,
+                  images                          # anything `as_images` takes: [-1, 1] floats, 0..255 ints, any size
+                 ) -> torch.Tensor:               # [B, S]
+    "The style codes of `images`, fitted to a size the model takes."
+    images = _fit(as_images(images).to(_device(model)), model.config)
+    return model.encode(images)[1]
 
 # %% ../nbs/31_edit.ipynb #475ec510
-def region_edit(model,                # SwappingAutoencoder
-                images: Tensor,       # [B, 3, H, W] what stays outside the mask
-                references: Tensor,   # [B, 3, H', W'] whose style goes inside the mask
-                mask: Tensor,         # [B, 1, H, W] in [0, 1], 1 = take the reference's style
-                map_size: int = 64    # largest side of the style map
-               ) -> Tensor:           # [B, 3, H, W]
-    "TCP's region-wise style transfer: G(C_A, M·S_B + (1−M)·S_A) with the mask at style-map resolution."
-    check_mask(mask, images.shape[0], images.shape[2], images.shape[3])
-    height, width = images.shape[2:]
-    scale = min(1.0, map_size / max(height, width))
-    mask = resize_mask(mask, max(1, round(height * scale)), max(1, round(width * scale)))
-    return model.edit_region(images, references, mask.to(images.dtype))
+def interpolate_styles(style_a: torch.Tensor,    # [B, S] the start (t = 0)
+                       style_b: torch.Tensor,    # [B, S] the end (t = 1)
+                       strength: float,          # t in [0, 1]
+                       mode: str = 'lerp'        # 'lerp' (linear) or 'slerp' (great circle between unit codes)
+                      ) -> torch.Tensor:         # [B, S]
+    "A style code between `style_a` and `style_b`."
+    if not 0 <= strength <= 1: raise ValueError(f"strength must lie in [0, 1], got {strength}")
+    if mode == 'lerp': return torch.lerp(style_a, style_b, float(strength))
+    if mode != 'slerp': raise ValueError(f"mode must be 'lerp' or 'slerp', got {mode!r}")
+    a, b = F.normalize(style_a, dim=1), F.normalize(style_b, dim=1)
+    angle = torch.acos((a * b).sum(1, keepdim=True).clamp(-1, 1))                 # [B, 1]
+    sine = torch.sin(angle)
+    safe = sine.abs() > 1e-6                                                       # parallel codes: lerp is exact
+    weight_a = torch.where(safe, torch.sin((1 - strength) * angle) / sine.where(safe, 1), torch.full_like(sine, 1 - strength))
+    weight_b = torch.where(safe, torch.sin(strength * angle) / sine.where(safe, 1), torch.full_like(sine, strength))
+    return weight_a * a + weight_b * b
 
-def composite_edit(model, images: Tensor, references: Tensor, mask: Tensor) -> Tensor:   # [B, 3, H, W]
-    "The naive baseline: the global swap pasted into the image through the mask."
-    check_mask(mask, images.shape[0], images.shape[2], images.shape[3])
-    return composite(model.swap(images, references), images, mask)
+def region_style_map(style: torch.Tensor,            # [B, S] the image's own style S_A
+                     targets: Sequence[torch.Tensor],  # K styles [B, S], one per region
+                     masks: Sequence[torch.Tensor],    # K masks [B, 1, h, w] in [0, 1]
+                     strengths: Sequence[float],       # K strengths in [0, 1]
+                     mode: str = 'lerp'                # 'lerp' or 'slerp'
+                    ) -> torch.Tensor:                 # [B, S, h, w]
+    "The style map: S_A, moved in each region in turn towards interp(S_A, S_k, t_k)."
+    if not len(targets) == len(masks) == len(strengths) > 0:
+        raise ValueError(f"need as many targets, masks and strengths (at least one), got {len(targets)}, {len(masks)}, {len(strengths)}")
+    style_map = style[:, :, None, None].expand(-1, -1, *masks[0].shape[2:])
+    for target, mask, strength in zip(targets, masks, strengths):
+        check_mask(mask, style.shape[0], *masks[0].shape[2:], broadcast=True)
+        target = interpolate_styles(style, target, strength, mode)
+        style_map = style_map + mask * (target[:, :, None, None] - style_map)
+    return style_map
+
+def _regions(references, masks) -> list[tuple]:
+    "Normalise the ways regions are given to a list of (reference, mask, name of the mask)."
+    if isinstance(references, dict):
+        if isinstance(masks, np.ndarray): masks = torch.from_numpy(np.array(masks))
+        if not isinstance(masks, torch.Tensor) or masks.is_floating_point() or masks.dtype == torch.bool:
+            raise TypeError("with a dict of references {label: reference}, the mask must be an integer label map [B, H, W]")
+        labels = masks if masks.ndim == 3 else masks[None] if masks.ndim == 2 else masks[:, 0] if masks.ndim == 4 and masks.shape[1] == 1 else None
+        if labels is None: raise ValueError(f"a label map must be [B, H, W] or [H, W], got shape {list(masks.shape)}")
+        missing = [label for label in references if not (labels == label).any()]
+        if missing: warnings.warn(f"labels {missing} do not occur in the label map: those regions are empty")
+        return [(reference, (labels == label).float()[:, None], f'region {label}') for label, reference in references.items()]
+    if isinstance(masks, (list, tuple)):
+        if not isinstance(references, (list, tuple)) or len(references) != len(masks):
+            raise ValueError(f"{len(masks)} masks need a list of as many references, got "
+                             f"{len(references) if isinstance(references, (list, tuple)) else type(references).__name__}")
+        return [(reference, mask, f'mask[{i}]') for i, (reference, mask) in enumerate(zip(references, masks))]
+    return [(references, masks, 'mask')]
+
+def _strengths(strength, count: int) -> list[float]:
+    strengths = list(strength) if isinstance(strength, (list, tuple)) else [strength] * count
+    if len(strengths) != count: raise ValueError(f"give one strength or one per region ({count}), got {len(strengths)}")
+    return [float(s) for s in strengths]
+
+@torch.no_grad()
+def region_edit(model: SwappingAutoencoder,
+                images,                # [B, 3, H, W] in [-1, 1], or anything `as_images` takes (0..255 ints ...): what stays outside
+                references,            # one reference, a list (one per mask), or a dict {label: reference}
+                mask,                  # [B, 1, H, W] in [0, 1] (anything `as_mask` takes), a list of masks, or a label map
+                strength: float | Sequence[float] = 1.0, # how far each region moves to its reference's style
+                mode: str = 'lerp',    # 'lerp' or 'slerp' (see `interpolate_styles`)
+                map_size: int = 64,    # largest side of the style map
+                rng: torch.Generator | None = None # seeds the noise maps (None: fresh noise)
+               ) -> torch.Tensor:      # [B, 3, H, W] on the model's device, not clipped
+    "TCP's region-wise style transfer G(C_A, M·S_B + (1−M)·S_A), for one or several regions and references."
+    images = as_images(images).to(_device(model))
+    height, width = images.shape[2:]
+    regions = _regions(references, mask)
+    styles = [encode_styles(model, reference) for reference, _, _ in regions]
+    batch = _batch(images=images.shape[0], **{f'references[{i}]' if len(styles) > 1 else 'references': s.shape[0] for i, s in enumerate(styles)})
+    images = _broadcast('images', images, batch)
+    regions = [as_mask(region, batch, height, width, name) for _, region, name in regions]
+    fitted = _fit(images, model.config)
+    content, style = model.encode(fitted)                                           # [B, Cc, h, w], [B, S]
+    scale = min(1.0, map_size / max(fitted.shape[2:]))
+    map_height, map_width = max(1, round(fitted.shape[2] * scale)), max(1, round(fitted.shape[3] * scale))
+    masks = [F.interpolate(_fit(region.to(images), model.config, 'replicate'), (map_height, map_width),
+                           mode='area' if scale < 1 else 'bilinear').clamp(0, 1) for region in regions]
+    styles = [_broadcast('references', s, batch) for s in styles]
+    style_map = region_style_map(style, styles, masks, _strengths(strength, len(regions)), mode)
+    output = model.decode(content, style_map, noise_maps(model, content, rng))
+    return _unfit(output, height, width, model.config)
+
+@torch.no_grad()
+def swap_edit(model: SwappingAutoencoder,
+              images,                  # anything `as_images` takes: [-1, 1] floats, 0..255 ints: the content (layout)
+              references,              # anything `as_images` takes: [-1, 1] floats, 0..255 ints: the style (appearance)
+              strength: float = 1.0,   # 0 = reconstruction, 1 = the global swap
+              mode: str = 'lerp',      # 'lerp' or 'slerp'
+              rng: torch.Generator | None = None
+             ) -> torch.Tensor:        # [B, 3, H, W]
+    "The global swap G(C_A, S_B), or a style between the image's and the reference's at `strength`."
+    images = as_images(images).to(_device(model))
+    height, width = images.shape[2:]
+    style_b = encode_styles(model, references)
+    batch = _batch(images=images.shape[0], references=style_b.shape[0])
+    content, style_a = model.encode(_fit(_broadcast('images', images, batch), model.config))
+    style = interpolate_styles(style_a, _broadcast('references', style_b, batch), strength, mode)
+    return _unfit(model.decode(content, style, noise_maps(model, content, rng)), height, width, model.config)
+
+@torch.no_grad()
+def composite_edit(model: SwappingAutoencoder,
+                   images, references, mask, # as in `region_edit`
+                   strength: float | Sequence[float] = 1.0, mode: str = 'lerp',
+                   rng: torch.Generator | None = None
+                  ) -> torch.Tensor:          # [B, 3, H, W]
+    "The naive baseline: each region's global swap pasted into the image through its mask, M·G(C_A, S_B) + (1−M)·A."
+    images = as_images(images).to(_device(model))
+    output = images
+    regions = _regions(references, mask)
+    for (reference, region, name), strength in zip(regions, _strengths(strength, len(regions))):
+        swapped = swap_edit(model, images, reference, strength, mode, rng)
+        region = as_mask(region, swapped.shape[0], *images.shape[2:], name).to(swapped)
+        output = region * swapped + (1 - region) * output
+    return output
+
+# %% ../nbs/31_edit.ipynb #51323180
+def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor: # [B, C, h, w], zeros where nothing moves in
+    "`x` moved down by dy and right by dx cells."
+    out = torch.zeros_like(x)
+    height, width = x.shape[2:]
+    if abs(dy) >= height or abs(dx) >= width: return out
+    out[..., max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = x[..., max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+    return out
+
+@torch.no_grad()
+def content_edit(model: SwappingAutoencoder,
+                 images,                 # anything `as_images` takes: [-1, 1] floats, 0..255 ints: what is edited (its style is kept)
+                 sources,                # the images whose content is copied (resized to the images' size)
+                 mask,                   # the region in the *source* to copy (anything `as_mask` takes)
+                 offset: tuple[int, int] = (0, 0), # where the region lands: (down, right) in pixels
+                 strength: float = 1.0,  # 1 = replace the content there, less = blend
+                 rng: torch.Generator | None = None
+                ) -> torch.Tensor:       # [B, 3, H, W]
+    "Copy (or move, with `offset`) a region of the sources' content code into the images, keeping their style."
+    if not 0 <= strength <= 1: raise ValueError(f"strength must lie in [0, 1], got {strength}")
+    images = as_images(images).to(_device(model))
+    height, width = images.shape[2:]
+    sources = as_images(sources, 'sources', size=(height, width)).to(images.device)
+    region = as_mask(mask, None, height, width).to(images.device)
+    batch = _batch(images=images.shape[0], sources=sources.shape[0], mask=region.shape[0])
+    images, sources, region = (_broadcast(n, t, batch) for n, t in (('images', images), ('sources', sources), ('mask', region)))
+    content, style = model.encode(_fit(images, model.config))
+    source_content = model.encode(_fit(sources, model.config))[0]
+    stride = model.config.content_stride
+    region = F.interpolate(_fit(region, model.config, 'replicate'), content.shape[2:], mode='area')    # [B, 1, h, w]
+    dy, dx = round(offset[0] / stride), round(offset[1] / stride)
+    region, source_content = _shift(region, dy, dx) * strength, _shift(source_content, dy, dx)
+    content = (1 - region) * content + region * source_content
+    return _unfit(model.decode(content, style, noise_maps(model, content, rng)), height, width, model.config)
+
+@dataclass
+class ContentDirections:
+    "Principal directions of a model's content codes (one code = one cell's channel vector)."
+    model_name: str            # the model they were fitted on (a file name, say)
+    fingerprint: str           # `model_fingerprint` of that model
+    mean: torch.Tensor         # [Cc] mean code
+    components: torch.Tensor   # [K, Cc] orthonormal directions, by decreasing variance
+    std: torch.Tensor          # [K] standard deviation of the codes along each direction
+
+def model_fingerprint(model: SwappingAutoencoder) -> str:
+    "A short hash of the model's weights (which model a set of directions belongs to)."
+    digest = hashlib.sha1()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode()); digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+@torch.no_grad()
+def fit_content_directions(model: SwappingAutoencoder,
+                           images,                  # [N, 3, H, W] (anything `as_images` takes: [-1, 1] floats, 0..255 ints), or an iterable of batches
+                           count: int = 4,          # directions to keep (at most the content channels)
+                           model_name: str = 'model' # saved with the directions
+                          ) -> ContentDirections:
+    "PCA of the content codes of `images` (every cell of every image)."
+    if not 1 <= count <= model.config.content_channels:
+        raise ValueError(f"count must be in 1..{model.config.content_channels} (the content channels), got {count}")
+    batches = [images] if isinstance(images, (torch.Tensor, np.ndarray, Image.Image, str)) else images
+    codes = [model.encode(_fit(as_images(b).to(_device(model)), model.config))[0].permute(0, 2, 3, 1).flatten(0, 2).cpu()
+             for b in batches]                                                  # each [cells, Cc]
+    codes = torch.cat(codes).double()
+    if len(codes) < 2: raise ValueError("fitting directions needs at least two code cells")
+    mean = codes.mean(0)
+    variance, vectors = torch.linalg.eigh(torch.cov((codes - mean).T))          # ascending
+    order = variance.flip(0)[:count]
+    return ContentDirections(model_name, model_fingerprint(model), mean.float(), vectors.flip(1)[:, :count].T.float().contiguous(),
+                             order.clamp(min=0).sqrt().float())
+
+def save_directions(directions: ContentDirections, path: str | os.PathLike) -> None:
+    "Write directions (plain data and tensors, atomic)."
+    save_torch({'kind': 'tcp_nb.ContentDirections', **vars(directions)}, path)
+
+def load_directions(path: str | os.PathLike) -> ContentDirections:
+    "Directions written by `save_directions`."
+    data = load_torch(path)
+    if not isinstance(data, dict) or data.pop('kind', None) != 'tcp_nb.ContentDirections':
+        raise ValueError(f"{path} is not a directions file written by save_directions")
+    return ContentDirections(**data)
+
+@torch.no_grad()
+def direction_edit(model: SwappingAutoencoder,
+                   images,                     # anything `as_images` takes: [-1, 1] floats, 0..255 ints
+                   directions: ContentDirections, # from `fit_content_directions` on this model
+                   amounts: dict[int, float],  # direction index -> how far to move, in standard deviations
+                   mask=None,                  # where (anything `as_mask` takes); None: everywhere
+                   rng: torch.Generator | None = None
+                  ) -> torch.Tensor:           # [B, 3, H, W]
+    "Move the content code along principal directions inside a region, keeping the style."
+    if directions.fingerprint != model_fingerprint(model):
+        raise ValueError(f"these directions were fitted on {directions.model_name!r} (fingerprint {directions.fingerprint}), "
+                         f"not on this model ({model_fingerprint(model)})")
+    bad = [k for k in amounts if not 0 <= k < len(directions.components)]
+    if bad: raise ValueError(f"direction indices {bad} out of range 0..{len(directions.components) - 1}")
+    images = as_images(images).to(_device(model))
+    height, width = images.shape[2:]
+    content, style = model.encode(_fit(images, model.config))
+    region = torch.ones(1, 1, height, width) if mask is None else as_mask(mask, None, height, width)
+    region = F.interpolate(_fit(region.to(images), model.config, 'replicate'), content.shape[2:], mode='area')
+    step = sum(amount * directions.std[k] * directions.components[k] for k, amount in amounts.items())  # [Cc]
+    content = content + region * torch.as_tensor(step, dtype=content.dtype, device=content.device)[None, :, None, None]
+    return _unfit(model.decode(content, style, noise_maps(model, content, rng)), height, width, model.config)
+
+# %% ../nbs/31_edit.ipynb #a538bb00
+def _kmeans(points: torch.Tensor, count: int, iterations: int, rng: torch.Generator) -> torch.Tensor: # [N, D] -> labels [N]
+    "Lloyd's k-means with k-means++ seeding; no empty clusters."
+    centres = points[torch.randint(len(points), (1,), generator=rng)]
+    for _ in range(1, count):
+        distance = torch.cdist(points, centres).amin(1).pow(2)
+        centres = torch.cat([centres, points[torch.multinomial(distance + 1e-12, 1, generator=rng)]])
+    for _ in range(iterations):
+        labels = torch.cdist(points, centres).argmin(1)
+        for k in range(count):
+            members = points[labels == k]
+            if len(members): centres[k] = members.mean(0)
+            else: centres[k] = points[torch.cdist(points, centres).amin(1).argmax()]       # re-seed an empty cluster
+    labels = torch.cdist(points, centres).argmin(1)
+    sizes = torch.bincount(labels, minlength=count)
+    rank = torch.empty_like(sizes); rank[sizes.argsort(descending=True, stable=True)] = torch.arange(count)
+    return rank[labels]
+
+@torch.no_grad()
+def auto_regions(model: SwappingAutoencoder,
+                 images,                   # anything `as_images` takes: [-1, 1] floats, 0..255 ints
+                 count: int = 4,           # segments per image
+                 iterations: int = 20,     # k-means iterations
+                 spatial_weight: float = 0.0, # weight of the cell coordinates beside the code
+                 rng: torch.Generator | None = None # k-means++ seeding (None: seed 0)
+                ) -> torch.Tensor:         # [B, H, W] int64 segment per pixel, 0 = largest
+    "Segments from k-means on the content code, upsampled to image resolution: regions to click instead of paint."
+    if count < 1: raise ValueError(f"count must be >= 1, got {count}")
+    rng = rng or torch.Generator().manual_seed(0)
+    images = as_images(images).to(_device(model))
+    height, width = images.shape[2:]
+    content = model.encode(_fit(images, model.config))[0].float().cpu()               # [B, Cc, h, w]
+    batch, _, code_height, code_width = content.shape
+    if count > code_height * code_width: raise ValueError(f"count {count} exceeds the {code_height * code_width} code cells")
+    rows, cols = torch.meshgrid(torch.linspace(-1, 1, code_height), torch.linspace(-1, 1, code_width), indexing='ij')
+    onehots = []
+    for codes in content:
+        points = codes.flatten(1).T                                                  # [h*w, Cc]
+        if spatial_weight: points = torch.cat([points, spatial_weight * torch.stack([rows, cols]).flatten(1).T], 1)
+        labels = _kmeans(points, count, iterations, rng).view(code_height, code_width)
+        onehots.append(F.one_hot(labels, count).permute(2, 0, 1).float())
+    onehot = torch.stack(onehots)                                                    # [B, K, h, w]
+    stride = model.config.content_stride
+    soft = F.interpolate(onehot, scale_factor=stride, mode='bilinear', align_corners=False)
+    return _unfit(soft, height, width, model.config).argmax(1).to(images.device)
+
+def region_mask(labels: torch.Tensor,          # [B, H, W] from `auto_regions` (or any label map)
+                selected: Sequence[int] | int  # the segments to take
+               ) -> torch.Tensor:              # [B, 1, H, W] float, 1 inside the chosen segments
+    "The mask of the chosen segments."
+    selected = [selected] if isinstance(selected, int) else list(selected)
+    return torch.isin(labels, torch.tensor(selected, device=labels.device))[:, None].float()
+
+# %% ../nbs/31_edit.ipynb #da40d634
+@torch.no_grad()
+def benchmark_edit(config: ModelConfig,
+                   device: str | torch.device = 'cpu',
+                   batch: int = 1,
+                   repeats: int = 10,             # timed calls (median reported)
+                   warmup: int = 3,               # untimed calls first
+                   model: SwappingAutoencoder | None = None # time this model instead of a fresh one
+                  ) -> dict:
+    "Median milliseconds of one `region_edit` (encode both + decode with a style map): `{'region_edit_ms': ...}`."
+    device = choose_device(device)
+    model = (model or SwappingAutoencoder(config)).to(device).eval().requires_grad_(False)
+    height, width = config.height, config.image_width
+    generator = torch.Generator().manual_seed(0)
+    images, references = (torch.rand(batch, 3, height, width, generator=generator).mul(2).sub(1).to(device) for _ in range(2))
+    mask = torch.zeros(batch, 1, height, width, device=device); mask[..., : height // 2, :] = 1
+    times = []
+    for step in range(warmup + repeats):
+        if device.type == 'cuda': torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        region_edit(model, images, references, mask)
+        if device.type == 'cuda': torch.cuda.synchronize(device)
+        if step >= warmup: times.append((time.perf_counter() - start) * 1000)
+    return {'device': str(device), 'size': [height, width], 'batch': batch, 'threads': torch.get_num_threads(),
+            'region_edit_ms': round(sorted(times)[len(times) // 2], 2)}

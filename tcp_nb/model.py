@@ -12,18 +12,13 @@ from .config import CONFIG_VERSION, ModelConfig, config_from_dict, config_to_dic
 from .core import save_torch, load_torch, choose_device
 from .encoder import Encoder
 from .generator import Generator
+from .masks import check_mask
 
 # %% auto #0
 __all__ = ['mix_styles', 'SwappingAutoencoder', 'count_indices', 'model_config_from_weights', 'config_differences',
            'load_weights', 'save_model', 'load_model', 'count_parameters', 'benchmark_model']
 
 # %% ../nbs/14_model.ipynb #2af551b0
-def _check_mask(mask: torch.Tensor, batch: int) -> None:
-    if mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[0] not in (1, batch):
-        raise ValueError(f"mask must be [B or 1, 1, h, w] with B = {batch}, got {tuple(mask.shape)}")
-    if not torch.isfinite(mask).all() or mask.min() < 0 or mask.max() > 1:
-        raise ValueError(f"mask values must lie in [0, 1], got min {mask.min().item():.3g}, max {mask.max().item():.3g}")
-
 def mix_styles(style_a: torch.Tensor, # [B, S], the style outside the mask
                style_b: torch.Tensor, # [B, S], the style inside the mask
                mask: torch.Tensor # [B or 1, 1, h, w] in [0, 1]; 1 = take B's style
@@ -31,7 +26,7 @@ def mix_styles(style_a: torch.Tensor, # [B, S], the style outside the mask
     "The style map `mask * style_b + (1 - mask) * style_a`."
     if style_a.dim() != 2 or style_a.shape != style_b.shape:
         raise ValueError(f"style_a and style_b must both be [B, S], got {tuple(style_a.shape)} and {tuple(style_b.shape)}")
-    _check_mask(mask, style_a.shape[0])
+    check_mask(mask, style_a.shape[0], broadcast=True)
     mask = mask.to(style_a.dtype)
     return mask * style_b[:, :, None, None] + (1 - mask) * style_a[:, :, None, None]
 
@@ -69,15 +64,6 @@ class SwappingAutoencoder(nn.Module):
             content, style = content[:batch], style[batch:]
         else: content, style = self.encode(content_images)[0], self.encode(style_images)[1]
         return self.decode(content, style, noise)
-
-    def edit_region(self, images: torch.Tensor, # [B, 3, H, W]: what stays outside the mask
-                    style_images: torch.Tensor, # [B, 3, H', W']: the appearance inside the mask
-                    mask: torch.Tensor, # [B or 1, 1, h, w] in [0, 1], any resolution
-                    noise=None) -> torch.Tensor: # [B, 3, H, W]
-        "Region-wise style transfer: G(C_A, M·S_B + (1-M)·S_A)."
-        content, style_a = self.encode(images)
-        style_b = self.encode(style_images)[1]
-        return self.decode(content, mix_styles(style_a, style_b, mask), noise)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor: return self.reconstruct(images)
 

@@ -509,8 +509,8 @@ def make_eval_split(num_pairs: int = 64,   # pairs N (DataConfig.eval_pairs)
     swap = swap_truth(layout_a, style_b, size)
     labels_a, labels_b = render_labels(layout_a, size), render_labels(layout_b, size)
     # --- random training-style mask (tcp_nb.masks), drawn on a coarse grid so it is the same at every size
-    generator = torch.Generator().manual_seed(seed)
-    grid = random_masks(num_pairs, mask_grid, max(1, round(mask_grid * width / height)), kind='mixed', generator=generator)
+    rng = torch.Generator().manual_seed(seed)
+    grid = random_masks(num_pairs, mask_grid, max(1, round(mask_grid * width / height)), kind='mixed', rng=rng)
     mask_random = (resize_mask(grid, height, width) >= 0.5).float().to(device)     # smooth outline, still hard
     # --- object mask: one class region of L_A
     object_class = _object_class(layout_a, seed, index_a, num_classes, height, width)

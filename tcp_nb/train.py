@@ -327,7 +327,7 @@ def _fixed_samples(training: Training) -> tuple[Tensor, Tensor | None, object]:
         images = make_stream(config).next_batch()[:8]
     from tcp_nb.masks import random_masks
     code = config.model.size // config.model.content_stride, config.model.image_width // config.model.content_stride
-    masks = random_masks(images.shape[0], *code, generator=torch.Generator().manual_seed(0))
+    masks = random_masks(images.shape[0], *code, rng=torch.Generator().manual_seed(0))
     return images.to(training.device), masks.to(training.device), split
 
 def train(config: Config,                  # the resolved config (saved into the run folder)
