@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import get_config, PRESETS, VARIANTS
 
 # %% auto #0
-__all__ = ['bench_main', 'train_main', 'import_official_main', 'quickstart_main']
+__all__ = ['bench_main', 'train_main', 'import_official_main', 'quickstart_main', 'eval_main']
 
 # %% ../nbs/50_cli.ipynb #3101a5dd
 def bench_main(argv: list[str] | None = None) -> None:
@@ -117,3 +117,29 @@ def quickstart_main(argv: list[str] | None = None) -> None:
     scores = json_safe(scores)
     with atomic_write(Path(args.out) / 'metrics.json', 'w') as handle: json.dump(scores, handle, indent=1)
     print(json.dumps(scores), flush=True)
+
+# %% ../nbs/50_cli.ipynb #16372f65
+def eval_main(argv: list[str] | None = None) -> None:
+    "tcp-eval MODEL [--data synth|photos|PATH] [--metrics NAMES] [--out FILE]: score a checkpoint and print a table."
+    from tcp_nb.evaluate import METRIC_GROUPS, WEIGHTS, evaluate_checkpoint, default_results_file, format_results
+    parser = argparse.ArgumentParser(prog='tcp-eval', description='Score a checkpoint; append JSON lines to a results file.')
+    parser.add_argument('model', help='model file, training checkpoint or run folder (its newest checkpoint)')
+    parser.add_argument('--data', default='synth', help="'synth' (ground truth), 'photos', or an image folder / .zip / LMDB")
+    parser.add_argument('--metrics', default=','.join(METRIC_GROUPS), help=f"comma-separated groups of {', '.join(METRIC_GROUPS)}")
+    parser.add_argument('--out', default=None, help='results file (JSON lines, appended); default NAME.eval.jsonl beside the checkpoint')
+    parser.add_argument('--pairs', type=int, default=None, help='evaluation pairs (default: the config\'s eval_pairs, 64)')
+    parser.add_argument('--device', default='cpu')
+    for name, (file, variable, _) in WEIGHTS.items():
+        parser.add_argument(f'--{name}-weights', default=None, help=f'{file} (else ${variable}, else the torch hub cache)')
+    parser.add_argument('--cache', default=None, help='reference statistics cache (else $TCP_NB_CACHE, else ~/.cache/tcp_nb)')
+    args = parser.parse_args(argv)
+    import time
+    start = time.perf_counter()
+    out = args.out or default_results_file(args.model)
+    try:
+        records, skipped = evaluate_checkpoint(args.model, args.data, [m for m in args.metrics.split(',') if m], out, args.pairs,
+                                               device=args.device, inception_weights=args.inception_weights,
+                                               alexnet_weights=args.alexnet_weights, cache_dir=args.cache)
+    except (FileNotFoundError, ValueError) as error: sys.exit(f"tcp-eval: {error}")
+    print(format_results(records, skipped))
+    print(f"{len(records)} scores appended to {out} in {time.perf_counter() - start:.1f} s", flush=True)

@@ -18,8 +18,11 @@ from .edit import region_edit
 from .synth import EvalSplit
 
 # %% auto #0
-__all__ = ['FAILURES', 'swap_scores', 'pair_baselines', 'split_baselines', 'score_outputs', 'pair_scores', 'evaluate',
-           'failure_categories']
+__all__ = ['FAILURES', 'WEIGHTS', 'METRIC_GROUPS', 'swap_scores', 'pair_baselines', 'split_baselines', 'score_outputs',
+           'pair_scores', 'evaluate', 'failure_categories', 'ImagePairs', 'evaluation_pairs', 'model_outputs',
+           'mse_scores', 'MissingWeights', 'find_weights', 'inception_network', 'lpips_network', 'feature_statistics',
+           'cache_folder', 'cached_statistics', 'fid_scores', 'lpips_scores', 'load_any_model', 'default_results_file',
+           'evaluate_checkpoint', 'format_results']
 
 # %% ../nbs/35_evaluate.ipynb #8a4bd1cb
 def _nanmean(values: Tensor) -> float:
@@ -127,3 +130,248 @@ def failure_categories(scores: dict[str, Tensor],   # `pair_scores(model, split)
             'leaked_edges': scores['leak'] > leak_bar,
             'lost_texture': scores['texture_energy'] < 0.5 * baselines['texture_energy_truth'],
             'seam': scores['object_tcp_seam_error'] > 1.25 * scores['object_composite_seam_error']}
+
+# %% ../nbs/35_evaluate.ipynb #d64aa409
+@dataclass
+class ImagePairs:
+    "Pairs (A, B) with one mask each: the input of the scores that need no ground truth."
+    images_a: Tensor  # [N, 3, H, W] in [-1, 1]: content, kept outside the mask
+    images_b: Tensor  # [N, 3, H, W]: style / reference
+    masks: Tensor     # [N, 1, H, W] in {0, 1}: 1 = take B's style
+    data: str         # names the images in results files
+
+def evaluation_pairs(data: str = 'synth', # 'synth', 'photos', or an image folder / .zip / LMDB path
+                     size = 64,           # int or (height, width)
+                     pairs: int = 64,     # N (fewer when a folder holds fewer than 2N images)
+                     seed: int = 1234,    # the split's seed (synth), the crops' (photos), the masks' (all)
+                     num_classes: int = 5 # classes of the synthetic world
+                    ) -> tuple[ImagePairs, EvalSplit | None]: # the pairs, and the split with its truth for 'synth'
+    "The fixed evaluation pairs of a dataset: A = even, B = odd images, random masks seeded by `seed`."
+    from tcp_nb.core import image_size
+    height, width = image_size(size)
+    if data == 'synth':
+        from tcp_nb.synth import make_eval_split
+        split = make_eval_split(pairs, seed, (height, width), num_classes)
+        return ImagePairs(split.images_a, split.images_b, split.mask_random,
+                          f'synth pairs={pairs} seed={seed} size={height}x{width} classes={num_classes}'), split
+    from tcp_nb.data import photo_dataset, ImageDataset
+    from tcp_nb.masks import random_masks
+    dataset = photo_dataset((height, width), 2 * pairs, flip=False, seed=seed) if data == 'photos' else \
+              ImageDataset(data, (height, width), flip=False)
+    count = min(pairs, len(dataset) // 2)
+    if count < 1: raise ValueError(f"{data} holds {len(dataset)} image(s): evaluation needs at least 2")
+    images = torch.stack([dataset[index] for index in range(2 * count)])                       # [2N, 3, H, W]
+    masks = random_masks(count, height, width, generator=torch.Generator().manual_seed(seed))
+    return ImagePairs(images[0::2], images[1::2], masks, f'{data} pairs={count} seed={seed} size={height}x{width}'), None
+
+@torch.no_grad()
+def model_outputs(model, pairs: ImagePairs, batch_size: int = 32,
+                  seed: int = 0,         # seeds the noise maps (the global RNG is left untouched)
+                  progress: bool = False
+                 ) -> dict[str, Tensor]: # images [N, 3, H, W] (on the CPU) and code_content_distance [N]
+    "Reconstructions, swaps and region edits of the pairs, and how far each swap's re-encoded content code is from A's."
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    outputs: dict[str, list[Tensor]] = {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for start in tqdm(range(0, len(pairs.images_a), batch_size), desc='outputs', disable=not progress, leave=False):
+            a, b = pairs.images_a[start:start + batch_size].to(device), pairs.images_b[start:start + batch_size].to(device)
+            content_a, style_a = model.encode(a)
+            swap = model.decode(content_a, model.encode(b)[1])
+            batch = {'reconstruction': model.decode(content_a, style_a), 'swap': swap,
+                     'region_edit': region_edit(model, a, b, pairs.masks[start:start + batch_size].to(device)),
+                     'code_content_distance': code_distance(model.encode(swap)[0], content_a)}
+            for key, value in batch.items(): outputs.setdefault(key, []).append(value.float().cpu())
+    model.train(was_training)
+    return {key: torch.cat(values) for key, values in outputs.items()}
+
+def mse_scores(pairs: ImagePairs, outputs: dict[str, Tensor]) -> dict[str, float]:
+    "MSE of the region edit against B inside the mask and against A outside (StyleMapGAN's MSE_ref and MSE_src)."
+    edit, mask = outputs['region_edit'], pairs.masks
+    masked_mse = lambda target, weight: ((edit - target).pow(2) * weight).sum((1, 2, 3)) / (3 * weight.sum((1, 2, 3)))
+    return {'mse_inside': _nanmean(masked_mse(pairs.images_b, mask)), 'mse_outside': _nanmean(masked_mse(pairs.images_a, 1 - mask))}
+
+# %% ../nbs/35_evaluate.ipynb #92f8d616
+WEIGHTS = {  # name -> (file, environment variable, where to download it)
+    'inception': ('pt_inception-2015-12-05-6726825d.pth', 'TCP_NB_INCEPTION_WEIGHTS',
+                  'https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth'),
+    'alexnet': ('alexnet-owt-7be5be79.pth', 'TCP_NB_ALEXNET_WEIGHTS', 'https://download.pytorch.org/models/alexnet-owt-7be5be79.pth')}
+
+class MissingWeights(FileNotFoundError):
+    "A pretrained network's weights are not on this machine (the message names the file and where to put it)."
+
+def find_weights(name: str,   # a key of WEIGHTS
+                 path = None  # an explicit file; else $TCP_NB_..._WEIGHTS; else the torch hub cache
+                ) -> Path:
+    "The weights file of a pretrained network, or MissingWeights naming it and where it goes."
+    file, variable, url = WEIGHTS[name]
+    cache = Path(torch.hub.get_dir()) / 'checkpoints' / file
+    given = path or os.environ.get(variable)
+    candidate = Path(given) if given else cache
+    if candidate.is_file(): return candidate
+    where = f"{candidate} does not exist. " if given else ''
+    raise MissingWeights(f"{where}{name} weights missing: put {file} (from {url}) in {cache.parent}/ "
+                         f"or give its path with --{name}-weights or ${variable}")
+
+class _Pool3(torch.nn.Module):
+    "pytorch-fid's InceptionV3 as [B, 3, H, W] in [-1, 1] -> [B, 2048] pool3 features."
+    def __init__(self, network): super().__init__(); self.network = network
+    def forward(self, images: Tensor) -> Tensor: return self.network(images)[0].flatten(1)
+
+def inception_network(weights = None, # the weights file (see `find_weights`)
+                      device = 'cpu') -> torch.nn.Module: # [B, 3, H, W] in [-1, 1] -> [B, 2048]
+    "pytorch-fid's FID Inception (resizes to 299 px) with weights from a local file; never downloads."
+    path = find_weights('inception', weights)
+    from unittest import mock
+    from pytorch_fid import inception
+    with mock.patch.object(inception, 'load_state_dict_from_url', lambda *args, **kwargs: load_torch(path)):
+        network = inception.InceptionV3([3], resize_input=True, normalize_input=False)   # our images are in [-1, 1]
+    return _Pool3(network).eval().to(choose_device(device))
+
+def lpips_network(weights = None,             # the AlexNet weights file (see `find_weights`)
+                  random_backbone: bool = False, # tests only: a random-weight backbone, whose numbers are no LPIPS
+                  device = 'cpu') -> torch.nn.Module: # (x, y) [B, 3, H, W] in [-1, 1] -> [B, 1, 1, 1]
+    "The lpips package's LPIPS (AlexNet, v0.1) with the ImageNet backbone from a local file; never downloads."
+    path = None if random_backbone else find_weights('alexnet', weights)
+    import lpips
+    with warnings.catch_warnings():                                      # torchvision's deprecated `pretrained=False`
+        warnings.simplefilter('ignore')
+        network = lpips.LPIPS(net='alex', pretrained=True, pnet_rand=True, verbose=False)
+    if path is not None:
+        state = load_torch(path)
+        network.net.load_state_dict({f'{name}.{key}': state[f'features.{key}']
+                                     for name, part in network.net.named_children() for key in part.state_dict()})
+    return network.eval().to(choose_device(device))
+
+# %% ../nbs/35_evaluate.ipynb #28ef771c
+@torch.no_grad()
+def feature_statistics(images: Tensor, # [N >= 2, 3, H, W] in [-1, 1]
+                       features,       # network: [B, 3, H, W] -> [B, D]
+                       batch_size: int = 50
+                      ) -> tuple[np.ndarray, np.ndarray]: # mean [D], covariance [D, D] (float64)
+    "Mean and covariance of the features of `images`."
+    if len(images) < 2: raise ValueError(f"feature statistics need at least 2 images, got {len(images)}")
+    device = next(features.parameters()).device
+    values = torch.cat([features(images[i:i + batch_size].to(device)).double().cpu() for i in range(0, len(images), batch_size)])
+    return values.mean(0).numpy(), np.cov(values.numpy(), rowvar=False)
+
+def cache_folder(cache_dir = None) -> Path:
+    "Where reference statistics are cached: `cache_dir`, else $TCP_NB_CACHE, else ~/.cache/tcp_nb."
+    return Path(cache_dir or os.environ.get('TCP_NB_CACHE') or Path.home() / '.cache' / 'tcp_nb')
+
+def cached_statistics(images: Tensor, features, key: str, # names the network and its settings
+                      cache_dir = None) -> tuple[np.ndarray, np.ndarray]:
+    "`feature_statistics` of `images`, cached under a hash of the images and `key`."
+    digest = hashlib.sha256(key.encode() + str(tuple(images.shape)).encode() + images.float().cpu().numpy().tobytes()).hexdigest()
+    file = cache_folder(cache_dir) / 'statistics' / f'{digest[:24]}.npz'
+    if file.is_file():
+        with np.load(file) as stored: return stored['mean'], stored['covariance']
+    mean, covariance = feature_statistics(images, features)
+    with atomic_write(file) as handle: np.savez(handle, mean=mean, covariance=covariance)
+    return mean, covariance
+
+def fid_scores(pairs: ImagePairs, outputs: dict[str, Tensor], features, key: str, cache_dir = None) -> dict[str, float]:
+    "Fréchet distances of the reconstructions, swaps and region edits to the 2N real images, in `features`."
+    reference = cached_statistics(torch.cat([pairs.images_a, pairs.images_b]), features, key, cache_dir)
+    return {f'fid_{name}': frechet_distance(*reference, *feature_statistics(outputs[output], features))
+            for name, output in (('reconstruction', 'reconstruction'), ('swap', 'swap'), ('region', 'region_edit'))}
+
+@torch.no_grad()
+def lpips_scores(pairs: ImagePairs, outputs: dict[str, Tensor], network, batch_size: int = 32) -> dict[str, float]:
+    "Distances of the reconstruction to A, of the region edit to A outside the mask and to B inside it (means)."
+    device = next(network.parameters()).device
+    distance = lambda x, y: torch.cat([network(x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)).flatten().cpu()
+                                       for i in range(0, len(x), batch_size)])
+    edit, mask, a, b = outputs['region_edit'], pairs.masks, pairs.images_a, pairs.images_b
+    return {'lpips_reconstruction': _nanmean(distance(outputs['reconstruction'], a)),
+            'lpips_background': _nanmean(distance(edit * (1 - mask), a * (1 - mask))),
+            'lpips_reference': _nanmean(distance(edit * mask, b * mask))}
+
+# %% ../nbs/35_evaluate.ipynb #53d683cb
+METRIC_GROUPS = ('ground_truth', 'mse', 'lpips', 'fid')
+
+def load_any_model(path # a model file, a training checkpoint, or a run folder (its newest checkpoint)
+                  ) -> tuple[object, dict, Path]: # model, the config stored with it, the file read
+    "A SwappingAutoencoder from any file this project writes."
+    from tcp_nb.checkpoint import list_checkpoints
+    from tcp_nb.config import ModelConfig, config_from_dict
+    from tcp_nb.model import SwappingAutoencoder, load_model
+    path = Path(path)
+    if path.is_dir():
+        found = list_checkpoints(path)
+        if not found: raise FileNotFoundError(f"no checkpoint-*.pt in {path}")
+        path = found[-1]
+    state = load_torch(path)
+    if isinstance(state, dict) and state.get('kind') == 'tcp_nb.SwappingAutoencoder': return load_model(path), state['config'], path
+    if not (isinstance(state, dict) and 'networks' in state and 'config' in state):
+        raise ValueError(f"{path} is neither a model file (save_model) nor a tcp_nb training checkpoint")
+    model = SwappingAutoencoder(config_from_dict(state['config']['model'], ModelConfig))
+    model.load_state_dict(state['networks']['model'])
+    return model, state['config'], path
+
+def _sha256(data: bytes) -> str: return hashlib.sha256(data).hexdigest()
+
+def default_results_file(model_path) -> Path:
+    "NAME.eval.jsonl beside a checkpoint file, eval.jsonl inside a run folder."
+    path = Path(model_path)
+    return path / 'eval.jsonl' if path.is_dir() else path.with_name(f'{path.stem}.eval.jsonl')
+
+def evaluate_checkpoint(model_path,                # model file, training checkpoint or run folder
+                        data: str = 'synth',       # 'synth', 'photos' or an image folder / .zip / LMDB
+                        metrics = METRIC_GROUPS,   # groups to run
+                        out = None,                # results file (JSON lines, appended); None: default_results_file
+                        pairs: int | None = None,  # None: the config's eval_pairs (64)
+                        seed: int | None = None,   # None: the config's eval_seed (1234)
+                        device = 'cpu',
+                        inception_weights = None,  # pytorch-fid's Inception weights file (see find_weights)
+                        alexnet_weights = None,    # torchvision's AlexNet weights file for LPIPS
+                        cache_dir = None,          # reference statistics cache (see cache_folder)
+                        batch_size: int = 32,
+                        progress: bool = True
+                       ) -> tuple[list[dict], dict[str, str]]: # records written; skipped group -> reason
+    "Score a checkpoint, append one JSON line per score to the results file, and say what was skipped and why."
+    unknown = [m for m in metrics if m not in METRIC_GROUPS]
+    if unknown: raise ValueError(f"unknown metric group(s) {unknown}; choose from {', '.join(METRIC_GROUPS)}")
+    from tcp_nb.config import DataConfig
+    model, config, file = load_any_model(model_path)
+    model = model.to(choose_device(device))
+    defaults = {**vars(DataConfig()), **config.get('data', {})}
+    size = (model.config.height, model.config.image_width)
+    image_pairs, split = evaluation_pairs(data, size, pairs or defaults['eval_pairs'],
+                                          defaults['eval_seed'] if seed is None else seed, defaults['synth_classes'])
+    scores, skipped = {}, {}
+    bar = tqdm(total=len(metrics), desc='tcp-eval', disable=not progress)
+    outputs = None
+    for group in metrics:
+        bar.set_postfix_str(group)
+        try:
+            if group == 'ground_truth':
+                if split is None: raise LookupError(f"no ground truth for {data!r}: the synthetic world only")
+                scores.update(evaluate(model, split, batch_size, progress=progress))
+                continue
+            if outputs is None: outputs = model_outputs(model, image_pairs, batch_size, progress=progress)
+            if group == 'mse': scores.update(mse_scores(image_pairs, outputs))
+            elif group == 'lpips': scores.update(lpips_scores(image_pairs, outputs, lpips_network(alexnet_weights, device=device), batch_size))
+            else:
+                network = inception_network(inception_weights, device)
+                scores.update(fid_scores(image_pairs, outputs, network, 'pytorch-fid-inception-pool3-299', cache_dir))
+        except ImportError as error: skipped[group] = f"{error.name or error} is not installed (pip install {'pytorch-fid' if group == 'fid' else group})"
+        except (MissingWeights, LookupError) as error: skipped[group] = str(error).strip("'")
+        finally: bar.update()
+    bar.close()
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
+    common = {'checkpoint': str(file), 'checkpoint_sha256': _sha256(file.read_bytes()),
+              'config_sha256': _sha256(json.dumps(config, sort_keys=True).encode()), 'data': image_pairs.data}
+    records = [{**common, 'metric': name, 'value': json_safe(float(value)), 'time': stamp} for name, value in scores.items()]
+    out = Path(out) if out else default_results_file(model_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, 'a') as handle: handle.writelines(json.dumps(record) + '\n' for record in records)
+    return records, skipped
+
+def format_results(records: list[dict], skipped: dict[str, str]) -> str:
+    "A plain-text table of the scores, then one line per skipped group with its reason."
+    width = max([len(r['metric']) for r in records] + [6])
+    lines = [f"{r['metric']:<{width}}  {'inf' if r['value'] is None else format(r['value'], '.4f'):>10}" for r in records]
+    return '\n'.join(lines + [f"skipped {group}: {reason}" for group, reason in skipped.items()])
