@@ -228,7 +228,7 @@ def inception_network(weights = None, # the weights file (see `find_weights`)
     from pytorch_fid import inception
     with mock.patch.object(inception, 'load_state_dict_from_url', lambda *args, **kwargs: load_torch(path)):
         network = inception.InceptionV3([3], resize_input=True, normalize_input=False)   # our images are in [-1, 1]
-    return _Pool3(network).eval().to(choose_device(device))
+    return _Pool3(network).eval().requires_grad_(False).to(choose_device(device))
 
 def lpips_network(weights = None,             # the AlexNet weights file (see `find_weights`)
                   random_backbone: bool = False, # tests only: a random-weight backbone, whose numbers are no LPIPS
@@ -243,7 +243,7 @@ def lpips_network(weights = None,             # the AlexNet weights file (see `f
         state = load_torch(path)
         network.net.load_state_dict({f'{name}.{key}': state[f'features.{key}']
                                      for name, part in network.net.named_children() for key in part.state_dict()})
-    return network.eval().to(choose_device(device))
+    return network.eval().requires_grad_(False).to(choose_device(device))
 
 # %% ../nbs/35_evaluate.ipynb #28ef771c
 @torch.no_grad()
