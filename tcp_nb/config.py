@@ -55,13 +55,15 @@ class DataConfig:
     flip: bool = True                      # random horizontal flip
     num_workers: int = 0                   # DataLoader workers
     synth_classes: int = 5                 # label classes of the synthetic world
+    synth_world: str = 'v2'                # 'v2': a per-image theme sets every class's style; 'v1': independent classes
+    style_coherence: float = 1.0           # v2: 1 = one theme for all classes ... 0 = independent classes
     eval_pairs: int = 64                   # pairs in the fixed evaluation split
     eval_seed: int = 1234                  # seed of the evaluation split
 
 # %% ../nbs/01_config.ipynb #7f1db0ad
 @dataclass(frozen=True)
 class LossConfig:
-    "Weights of every loss term (weight 0 removes the term) and the TCP choices of design §4."
+    "Weights of every loss term (weight 0 removes the term) and TCP's choices (see the losses notebook)."
     reconstruction: float = 1.0            # lambda_L1
     gan: float = 1.0                       # lambda_GAN: G on swaps x1, reconstructions x0.5; D real x1, fakes x0.5 each
     patch_gan: float = 1.0                 # lambda_PatchGAN, co-occurrence GAN on swaps
@@ -72,11 +74,11 @@ class LossConfig:
     patch_max_scale: float = 0.25          # crop side / image side, upper bound
     patch_num_crops: int = 8               # crops per image
     patch_use_aggregation: bool = True     # reference = mean feature over the style source's crops
-    # --- TCP (design §4); all zero = the Swapping Autoencoder
+    # --- TCP; all zero = the Swapping Autoencoder
     code_consistency: float = 0.0          # weight of L_CC
     code_consistency_style: float = 1.0    # lambda: style term relative to the content term
     code_consistency_every: int = 16       # K: apply L_CC every K generator steps
-    code_consistency_rescale: bool = False # multiply L_CC by K (like lazy R1)
+    code_consistency_rescale: bool = True  # multiply L_CC by K when applied (like lazy R1): the weight is its average
     alignment_background: float = 0.0     # L_CA background term weight
     alignment_foreground: float = 0.0     # L_CA foreground term weight
     alignment_content: float = 0.0        # L_CA content term weight

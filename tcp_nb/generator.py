@@ -13,7 +13,7 @@ from .config import ModelConfig
 from .layers import ConvLayer, EqualLinear, StyledConv, ToRGB, NoiseInjection, l2_normalize, resize_map
 
 # %% auto #0
-__all__ = ['generator_channels', 'ContentModulation', 'StyledResBlock', 'Generator']
+__all__ = ['generator_channels', 'ContentModulation', 'StyledResBlock', 'Generator', 'draw_noise']
 
 # %% ../nbs/12_generator.ipynb #b3ac3fe2
 def generator_channels(config: ModelConfig) -> tuple[list[int], list[int]]:
@@ -111,3 +111,15 @@ class Generator(nn.Module):
         x = self.content_modulation(content, style)
         for block in [*self.base_blocks, *self.up_blocks]: x = block(x, style, take(block))
         return self.to_rgb(x, style)
+
+# %% ../nbs/12_generator.ipynb #837de212
+def draw_noise(generator: Generator,  # whose noise layers to feed
+               content: torch.Tensor, # [B, Cc, h, w] the content code the maps are for
+               rng: torch.Generator | None = None # source of randomness (None: the global one)
+              ) -> list[torch.Tensor]: # one [B, 1, H_l, W_l] N(0, 1) map per `noise_layer_names`
+    "Noise maps for one decode of `content`, in the generator's call order."
+    batch, _, height, width = content.shape
+    scaled = [(1, block) for block in generator.base_blocks] + [(2 ** (j + 1), block) for j, block in enumerate(generator.up_blocks)]
+    sizes = [(height * s, width * s) for s, block in scaled for conv in (block.conv1, block.conv2) if conv.use_noise]
+    draw_device = rng.device if rng is not None else content.device
+    return [torch.randn(batch, 1, h, w, generator=rng, device=draw_device).to(content) for h, w in sizes]

@@ -10,11 +10,12 @@ from torch import Tensor
 from .config import LossConfig
 from .masks import random_masks, resize_mask
 from .model import mix_styles
+from .generator import draw_noise
 
 # %% auto #0
-__all__ = ['pair_swap', 'l1', 'gan_real', 'gan_fake', 'r1_penalty', 'code_consistency', 'alignment_background',
+__all__ = ['pair_swap', 'l1', 'gan_real', 'gan_fake', 'r1_penalty', 'code_consistency', 'masked_l1', 'alignment_background',
            'alignment_foreground', 'alignment_content', 'weighted_sum', 'generator_terms', 'discriminator_terms',
-           'r1_terms']
+           'patch_accuracy', 'r1_terms']
 
 # %% ../nbs/20_losses.ipynb #8385f766
 def pair_swap(x: Tensor # [B, ...] with B even
@@ -54,19 +55,26 @@ def code_consistency(content_regen: Tensor, # [B, Cc, h, w] content code of the 
     "L1 between re-encoded codes and the (stop-gradient) codes they were generated from."
     return l1(content_regen, content.detach()) + style_weight * l1(style_regen, style.detach())
 
+def masked_l1(output: Tensor, # [B, C, H, W]
+              target: Tensor, # [B, C, H, W]
+              weight: Tensor  # [B, 1, H, W] in [0, 1]: which pixels count
+             ) -> Tensor:     # [] mean |output - target| over the selected pixels (0 if none)
+    "Mean absolute error over the pixels `weight` selects (weighted), pooled over the batch."
+    return (weight * (output - target)).abs().sum() / (weight.sum() * output.shape[1]).clamp(min=1e-8)
+
 def alignment_background(mixed: Tensor, # [B, 3, H, W] region mix
                          image: Tensor, # [B, 3, H, W] the content (and background style) source
                          mask: Tensor   # [B, 1, H, W] 1 where B's style is asked for
                         ) -> Tensor:
     "Outside the mask the region mix must equal the original image."
-    return ((1 - mask) * (mixed - image)).abs().mean()
+    return masked_l1(mixed, image, 1 - mask)
 
 def alignment_foreground(mixed: Tensor,   # [B, 3, H, W] region mix
                          swapped: Tensor, # [B, 3, H, W] the global swap G(C_A, S_B) (stop-gradient)
                          mask: Tensor     # [B, 1, H, W]
                         ) -> Tensor:
     "Inside the mask the region mix must equal the global swap."
-    return (mask * (mixed - swapped.detach())).abs().mean()
+    return masked_l1(mixed, swapped.detach(), mask)
 
 def alignment_content(content_mixed: Tensor, # [B, Cc, h, w] content code of the region mix
                       content: Tensor        # [B, Cc, h, w] content code of A (stop-gradient)
@@ -84,106 +92,124 @@ def weighted_sum(terms: dict[str, tuple[float, Tensor]] # name -> (weight, unwei
     return total, {name: float(value.detach()) for name, value in weighted.items()}
 
 # %% ../nbs/20_losses.ipynb #7e9c260f
-def _crop_sampler(patch_discriminator, loss: LossConfig, generator=None):
+def _crop_sampler(patch_discriminator, loss_config: LossConfig, rng=None):
     "A function drawing the co-occurrence crops of a batch: [B, 3, H, W] -> [B, T, 3, P, P]."
     from tcp_nb.discriminator import random_crops
-    return lambda x: random_crops(x, loss.patch_num_crops, loss.patch_min_scale, loss.patch_max_scale,
-                                  patch_discriminator.patch_size, generator=generator)
+    return lambda x: random_crops(x, loss_config.patch_num_crops, loss_config.patch_min_scale, loss_config.patch_max_scale,
+                                  patch_discriminator.patch_size, rng)
 
-def _patch_reference(patch_discriminator, images, loss: LossConfig, generator=None, detach_reference=False):
+def _patch_reference(patch_discriminator, images, loss_config: LossConfig, rng=None, detach_reference=False):
     "Reference features of the style sources' crops, and the crop sampler for the queries."
-    crop = _crop_sampler(patch_discriminator, loss, generator)
-    reference = patch_discriminator.extract_features(crop(images), aggregate=loss.patch_use_aggregation)
+    crop = _crop_sampler(patch_discriminator, loss_config, rng)
+    reference = patch_discriminator.extract_features(crop(images), aggregate=loss_config.patch_use_aggregation)
     if detach_reference: reference = reference.detach()
     return reference, crop
+
+def _uses_alignment(loss_config: LossConfig) -> bool:
+    return bool(loss_config.alignment_background or loss_config.alignment_foreground or loss_config.alignment_content)
 
 def generator_terms(model,               # SwappingAutoencoder (encode / decode)
                     discriminator,       # image discriminator, or None when its weights are 0
                     patch_discriminator, # co-occurrence discriminator, or None when its weight is 0
                     images: Tensor,      # [B, 3, H, W] real images, B even
-                    loss: LossConfig,
+                    loss_config: LossConfig,
                     step: int = 0,       # generator step counter (code consistency every K steps)
-                    generator: torch.Generator | None = None # for masks and crops
+                    rng: torch.Generator | None = None # for noise, masks and crops (None: the global generator)
                    ) -> tuple[dict[str, tuple[float, Tensor]], dict[str, Tensor]]: # terms, and images for samples
     "The weighted terms of one E+G step: SwapAE (reconstruction, GAN, patch GAN) and TCP (CC, CA)."
+    weights = loss_config
     batch = images.shape[0]
     content, style = model.encode(images)                                   # [B, Cc, h, w], [B, S]
     half = batch // 2
     reconstruction = model.decode(content[:half], style[:half])              # [B/2, 3, H, W]
-    swaps = model.decode(pair_swap(content), style)                          # [B, 3, H, W]: content of the partner, own style
+    swap_noise = draw_noise(model.generator, content, rng) if _uses_alignment(weights) else None
+    swaps = model.decode(pair_swap(content), style, swap_noise)              # [B, 3, H, W]: content of the partner, own style
     terms = {}
-    if loss.reconstruction: terms['reconstruction'] = (loss.reconstruction, l1(reconstruction, images[:half]))
-    if loss.gan:
-        terms['gan_reconstruction'] = (0.5 * loss.gan, gan_real(discriminator(reconstruction)))
-        terms['gan_swap'] = (loss.gan, gan_real(discriminator(swaps)))
-    if loss.patch_gan:
-        reference, crop = _patch_reference(patch_discriminator, images, loss, generator, detach_reference=True)
+    if weights.reconstruction: terms['reconstruction'] = (weights.reconstruction, l1(reconstruction, images[:half]))
+    if weights.gan:
+        terms['gan_reconstruction'] = (0.5 * weights.gan, gan_real(discriminator(reconstruction)))
+        terms['gan_swap'] = (weights.gan, gan_real(discriminator(swaps)))
+    if weights.patch_gan:
+        reference, crop = _patch_reference(patch_discriminator, images, weights, rng, detach_reference=True)
         query = patch_discriminator.extract_features(crop(swaps))
-        terms['patch_gan'] = (loss.patch_gan, gan_real(patch_discriminator.discriminate_features(reference, query)))
-    if loss.code_consistency and step % loss.code_consistency_every == 0:
+        terms['patch_gan'] = (weights.patch_gan, gan_real(patch_discriminator.discriminate_features(reference, query)))
+    if weights.code_consistency and step % weights.code_consistency_every == 0:
         content_regen, style_regen = model.encode(swaps)
-        scale = loss.code_consistency_every if loss.code_consistency_rescale else 1
-        terms['code_consistency'] = (loss.code_consistency * scale, code_consistency(
-            content_regen, pair_swap(content), style_regen, style, loss.code_consistency_style))
+        scale = weights.code_consistency_every if weights.code_consistency_rescale else 1
+        terms['code_consistency'] = (weights.code_consistency * scale, code_consistency(
+            content_regen, pair_swap(content), style_regen, style, weights.code_consistency_style))
     outputs = {'reconstruction': reconstruction, 'swap': swaps}
-    if loss.alignment_background or loss.alignment_foreground or loss.alignment_content:
+    if _uses_alignment(weights):
         # region mixes on the first half of the batch: A = own image, B = its partner
-        mask = random_masks(half, content.shape[2], content.shape[3], kind=loss.mask_kind, min_area=loss.mask_min_area,
-                            max_area=loss.mask_max_area, feather=loss.mask_feather, generator=generator)
+        mask = random_masks(half, content.shape[2], content.shape[3], weights.mask_kind, weights.mask_min_area,
+                            weights.mask_max_area, weights.mask_feather, rng)
         mask = mask.to(images.device, images.dtype)                           # [B/2, 1, h, w]
         style_map = mix_styles(style[:half], pair_swap(style)[:half], mask)  # [B/2, S, h, w]
-        mixed = model.decode(content[:half], style_map)                      # [B/2, 3, H, W]
+        target = pair_swap(swaps)[:half]                                     # G(C_A, S_B), decoded with the mix's noise
+        mixed = model.decode(content[:half], style_map, [pair_swap(n)[:half] for n in swap_noise])   # [B/2, 3, H, W]
         pixel_mask = resize_mask(mask, images.shape[2], images.shape[3])     # [B/2, 1, H, W]
-        if loss.alignment_background:
-            terms['alignment_background'] = (loss.alignment_background, alignment_background(mixed, images[:half], pixel_mask))
-        if loss.alignment_foreground:
-            terms['alignment_foreground'] = (loss.alignment_foreground, alignment_foreground(mixed, pair_swap(swaps)[:half], pixel_mask))
-        if loss.alignment_content:
-            terms['alignment_content'] = (loss.alignment_content, alignment_content(model.encode(mixed)[0], content[:half]))
+        if weights.alignment_background:
+            terms['alignment_background'] = (weights.alignment_background, alignment_background(mixed, images[:half], pixel_mask))
+        if weights.alignment_foreground:
+            terms['alignment_foreground'] = (weights.alignment_foreground, alignment_foreground(mixed, target, pixel_mask))
+        if weights.alignment_content:
+            terms['alignment_content'] = (weights.alignment_content, alignment_content(model.encode(mixed)[0], content[:half]))
         outputs.update(mix=mixed, mask=pixel_mask)
     return terms, outputs
 
 # %% ../nbs/20_losses.ipynb #050f5c80
 def discriminator_terms(model, discriminator, patch_discriminator,
                         images: Tensor,  # [B, 3, H, W] real images, B even
-                        loss: LossConfig,
-                        generator: torch.Generator | None = None
+                        loss_config: LossConfig,
+                        rng: torch.Generator | None = None # for noise and crops (None: the global generator)
                        ) -> dict[str, tuple[float, Tensor]]:
     "The weighted terms of one D+Dpatch step: real x1, reconstruction x0.5, swap x0.5, patch real/real and real/swap."
+    weights = loss_config
     with torch.no_grad():
         content, style = model.encode(images)
         reconstruction = model.decode(content[:images.shape[0] // 2], style[:images.shape[0] // 2])
         swaps = model.decode(pair_swap(content), style)
     terms = {}
-    if loss.gan:
-        terms['d_real'] = (loss.gan, gan_real(discriminator(images)))
-        terms['d_reconstruction'] = (0.5 * loss.gan, gan_fake(discriminator(reconstruction)))
-        terms['d_swap'] = (0.5 * loss.gan, gan_fake(discriminator(swaps)))
-    if loss.patch_gan:
-        reference, crop = _patch_reference(patch_discriminator, images, loss, generator)
-        terms['patch_real'] = (loss.patch_gan, gan_real(patch_discriminator.discriminate_features(
+    if weights.gan:
+        terms['d_real'] = (weights.gan, gan_real(discriminator(images)))
+        terms['d_reconstruction'] = (0.5 * weights.gan, gan_fake(discriminator(reconstruction)))
+        terms['d_swap'] = (0.5 * weights.gan, gan_fake(discriminator(swaps)))
+    if weights.patch_gan:
+        reference, crop = _patch_reference(patch_discriminator, images, weights, rng)
+        terms['patch_real'] = (weights.patch_gan, gan_real(patch_discriminator.discriminate_features(
             reference, patch_discriminator.extract_features(crop(images)))))
-        terms['patch_swap'] = (loss.patch_gan, gan_fake(patch_discriminator.discriminate_features(
+        terms['patch_swap'] = (weights.patch_gan, gan_fake(patch_discriminator.discriminate_features(
             reference, patch_discriminator.extract_features(crop(swaps)))))
     return terms
+
+@torch.no_grad()
+def patch_accuracy(patch_discriminator, images: Tensor, # [B, 3, H, W] real images, B even
+                   loss_config: LossConfig, rng: torch.Generator | None = None
+                  ) -> float: # in [0, 1]; 0.5 = chance
+    "How often Dpatch tells real crops of the same image (should be 'real') from crops of its partner ('fake')."
+    reference, crop = _patch_reference(patch_discriminator, images, loss_config, rng)
+    query = patch_discriminator.extract_features(crop(images))              # [B·T, F] crops of every image
+    same = patch_discriminator.discriminate_features(reference, query)
+    other = patch_discriminator.discriminate_features(reference, pair_swap(query.view(images.shape[0], -1, query.shape[-1])).flatten(0, 1))
+    return float(torch.cat([(same > 0).float().flatten(), (other < 0).float().flatten()]).mean())
 
 # %% ../nbs/20_losses.ipynb #fe472726
 def r1_terms(discriminator, patch_discriminator,
              images: Tensor, # [B, 3, H, W] real images
-             loss: LossConfig,
-             generator: torch.Generator | None = None
+             loss_config: LossConfig,
+             rng: torch.Generator | None = None
             ) -> dict[str, tuple[float, Tensor]]:
     "The lazy R1 terms (weights include the x`r1_every` correction)."
-    terms = {}
-    if loss.r1 and loss.gan:
+    weights, terms = loss_config, {}
+    if weights.r1 and weights.gan:
         real = images.detach().requires_grad_(True)
-        terms['r1'] = (0.5 * loss.r1 * loss.r1_every, r1_penalty(discriminator(real), [real]))
-    if loss.patch_r1 and loss.patch_gan:
-        crop = _crop_sampler(patch_discriminator, loss, generator)
+        terms['r1'] = (0.5 * weights.r1 * weights.r1_every, r1_penalty(discriminator(real), [real]))
+    if weights.patch_r1 and weights.patch_gan:
+        crop = _crop_sampler(patch_discriminator, weights, rng)
         reference_crops, query_crops = (crop(images).detach().requires_grad_(True) for _ in range(2))
         logits = patch_discriminator.discriminate_features(
-            patch_discriminator.extract_features(reference_crops, aggregate=loss.patch_use_aggregation),
+            patch_discriminator.extract_features(reference_crops, aggregate=weights.patch_use_aggregation),
             patch_discriminator.extract_features(query_crops))
-        terms['patch_r1'] = (0.25 * loss.patch_r1 * loss.r1_every, r1_penalty(logits.view(images.shape[0], -1),
-                                                                            [reference_crops, query_crops]))
+        terms['patch_r1'] = (0.25 * weights.patch_r1 * weights.r1_every, r1_penalty(logits.view(images.shape[0], -1),
+                                                                               [reference_crops, query_crops]))
     return terms

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import Tensor
-from .core import choose_device, set_seed, tensor_to_image, atomic_write, json_safe
+from .core import choose_device, derive_seed, set_seed, tensor_to_image, atomic_write, json_safe
 from .config import Config, config_to_dict, config_from_dict, save_config, load_config
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints
-from .losses import generator_terms, discriminator_terms, r1_terms, weighted_sum, pair_swap
+from .losses import generator_terms, discriminator_terms, r1_terms, weighted_sum, pair_swap, patch_accuracy
 from .model import SwappingAutoencoder, mix_styles
 from .discriminator import Discriminator, PatchDiscriminator
 
 # %% auto #0
 __all__ = ['Distributed', 'init_distributed', 'average_gradients', 'DatasetStream', 'make_stream', 'Training', 'initialise_from',
-           'seed_step', 'next_batch', 'discriminator_step', 'generator_step', 'sample_grid', 'RunFolder', 'train',
-           'benchmark_train']
+           'seed_step', 'next_batch', 'discriminator_step', 'generator_step', 'sample_grid', 'training_diagnostics',
+           'RunFolder', 'train', 'benchmark_train']
 
 # %% ../nbs/23_train.ipynb #35fa92da
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class DatasetStream:
     def _indices(self, position: int) -> list[int]:
         per_epoch = len(self.dataset) // (self.batch_size * self.world_size)
         epoch, within = divmod(position, per_epoch)
-        order = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(self.seed * 100_003 + epoch))
+        order = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(derive_seed(self.seed, 'epoch', epoch)))
         start = (within * self.world_size + self.rank) * self.batch_size
         return order[start:start + self.batch_size].tolist()
 
@@ -94,7 +94,9 @@ def make_stream(config: Config, distributed: Distributed = Distributed()):
     size, batch, seed = config.model.size, config.train.batch_size, config.train.seed
     if config.data.source == 'synth':
         from tcp_nb.synth import SynthStream
-        return SynthStream(seed=seed, size=size, batch_size=batch, rank=distributed.rank, world_size=distributed.world_size)
+        return SynthStream(seed=seed, size=(config.model.height, config.model.image_width), batch_size=batch, rank=distributed.rank,
+                           world_size=distributed.world_size, num_classes=config.data.synth_classes,
+                           world=config.data.synth_world, coherence=config.data.style_coherence)
     from tcp_nb.data import dataset_from_config
     return DatasetStream(dataset_from_config(config), batch, seed, distributed.rank, distributed.world_size, config.data.num_workers)
 
@@ -176,11 +178,12 @@ def initialise_from(training: Training, path: str | os.PathLike) -> None:
             if mine is not None and theirs is not None: mine.load_state_dict(theirs.state_dict())
 
 # %% ../nbs/23_train.ipynb #c2b463ab
-def seed_step(training: Training, kind: int # 0 before the D step, 1 before the G step
+def seed_step(training: Training, kind: str # 'discriminator' before the D step, 'generator' before the G step
              ) -> None:
-    "Reseed PyTorch from (seed, rank, step, kind): batches, noise, masks and crops become a pure function of the step."
-    config, rank = training.config.train, training.distributed.rank
-    torch.manual_seed((config.seed * 1_000_003 + rank * 7_919 + training.d_steps * 2 + kind) % 2**63)
+    "Reseed PyTorch from (seed, rank, kind, step): batches, noise, masks and crops become a pure function of the step."
+    if kind not in ('discriminator', 'generator'): raise ValueError(f"kind must be 'discriminator' or 'generator', got {kind!r}")
+    step = training.d_steps if kind == 'discriminator' else training.g_steps
+    torch.manual_seed(derive_seed(training.config.train.seed, training.distributed.rank, kind, step))
 
 def _on_every_rank(flag: bool, training: Training) -> bool:
     "True only if `flag` holds on every rank (one all-reduce when distributed)."
@@ -222,19 +225,19 @@ def _autocast(training: Training):
 # %% ../nbs/23_train.ipynb #46b66115
 def discriminator_step(training: Training, images: Tensor # [B, 3, H, W] a fresh batch
                       ) -> dict[str, float]:
-    "One D+Dpatch step, and every `r1_every` steps the lazy R1 step."
+    "One D+Dpatch step, and every `r1_every` steps (from the first) the lazy R1 step."
     if training.d_optimizer is None: return {}
-    loss = training.config.loss
+    loss_config = training.config.loss
     for p in training.g_parameters: p.requires_grad_(False)
     for p in training.d_parameters: p.requires_grad_(True)
     with _autocast(training):
-        terms = discriminator_terms(training.model, training.discriminator, training.patch_discriminator, images, loss)
+        terms = discriminator_terms(training.model, training.discriminator, training.patch_discriminator, images, loss_config)
     report = _optimise(training, terms, training.d_parameters, training.d_optimizer, 'discriminator')
-    training.d_steps += 1
-    if (loss.r1 or loss.patch_r1) and training.d_steps % loss.r1_every == 0:
+    if (loss_config.r1 or loss_config.patch_r1) and training.d_steps % loss_config.r1_every == 0:
         with _autocast(training):
-            terms = r1_terms(training.discriminator, training.patch_discriminator, images, loss)
+            terms = r1_terms(training.discriminator, training.patch_discriminator, images, loss_config)
         if terms: report.update(_optimise(training, terms, training.d_parameters, training.d_optimizer, 'R1'))
+    training.d_steps += 1
     for p in training.g_parameters: p.requires_grad_(True)
     return report
 
@@ -262,25 +265,38 @@ def sample_grid(model: SwappingAutoencoder, images: Tensor, # [B, 3, H, W] B eve
     grid = torch.cat([torch.cat(list(row.float().clamp(-1, 1)), dim=2) for row in rows], dim=1)
     return grid
 
+@torch.no_grad()
+def training_diagnostics(training: Training, images: Tensor # [B, 3, H, W] real images, B even
+                        ) -> dict[str, float]:
+    "Is the model learning to swap? Dpatch's same-vs-other accuracy on real crops, style-code spread, swap change."
+    model = training.model
+    content, style = model.encode(images)
+    report = {'style_spread': float(style.float().std(0).mean()),
+              'swap_change': float((model.decode(content, pair_swap(style)) - model.decode(content, style)).abs().mean())}
+    if training.patch_discriminator is not None:
+        report['patch_accuracy'] = patch_accuracy(training.patch_discriminator, images, training.config.loss)
+    return report
+
 # %% ../nbs/23_train.ipynb #d70a9aca
 class RunFolder:
-    "The files of one run: config.yaml, stats.jsonl, checkpoints, samples/ (only rank 0 writes)."
+    "The files of one run: config.yaml, stats.jsonl, eval.jsonl, checkpoints, samples/ (only rank 0 writes)."
     def __init__(self, path: str | os.PathLike, enabled: bool = True):
-        self.path, self.enabled = Path(path), enabled
-        if enabled: (self.path / 'samples').mkdir(parents=True, exist_ok=True)
+        self.path, self.enabled = Path(path), enabled      # nothing is created before `start`
 
     def start(self, config: Config, resume_images: int) -> None:
-        "Save the resolved config; drop stats lines written after the checkpoint we resume from."
+        "Save the resolved config; drop log lines written after the checkpoint we resume from."
         if not self.enabled: return
         save_config(config, self.path / 'config.yaml')
-        stats = self.path / 'stats.jsonl'
-        if stats.exists():
-            kept = [line for line in stats.read_text().splitlines() if line.strip() and json.loads(line)['images'] <= resume_images]
-            with atomic_write(stats, 'w') as handle: handle.write(''.join(line + '\n' for line in kept))
+        for name in ('stats.jsonl', 'eval.jsonl'):
+            path = self.path / name
+            if not path.exists(): continue
+            kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)['images'] <= resume_images]
+            with atomic_write(path, 'w') as handle: handle.write(''.join(line + '\n' for line in kept))
 
-    def log(self, record: dict) -> None:
+    def log(self, record: dict, name: str = 'stats.jsonl') -> None:
+        "Append one JSON line to `name`."
         if not self.enabled: return
-        with open(self.path / 'stats.jsonl', 'a') as handle: handle.write(json.dumps(json_safe(record)) + '\n')
+        with open(self.path / name, 'a') as handle: handle.write(json.dumps(json_safe(record)) + '\n')
 
     def save_image(self, name: str, image: Tensor) -> None:
         if not self.enabled: return
@@ -304,8 +320,8 @@ def _fixed_samples(training: Training) -> tuple[Tensor, Tensor | None, object]:
     config = training.config
     split = None
     if config.data.source == 'synth':
-        from tcp_nb.synth import make_eval_split
-        split = make_eval_split(config.data.eval_pairs, config.data.eval_seed, config.model.size)
+        from tcp_nb.synth import eval_split_for
+        split = eval_split_for(config)
         images = torch.stack([split.images_a[:4], split.images_b[:4]], 1).flatten(0, 1)     # pairs side by side
     else:
         images = make_stream(config).next_batch()[:8]
@@ -315,7 +331,7 @@ def _fixed_samples(training: Training) -> tuple[Tensor, Tensor | None, object]:
     return images.to(training.device), masks.to(training.device), split
 
 def train(config: Config,                  # the resolved config (saved into the run folder)
-          out: str | os.PathLike,          # run folder: config.yaml, stats.jsonl, checkpoints, samples
+          out: str | os.PathLike,          # run folder: config.yaml, stats.jsonl, eval.jsonl, checkpoints, samples
           resume: bool = True,             # continue from the newest checkpoint in `out` if there is one
           stop_at: int | None = None,      # stop after this many images (default: train.total_images)
           progress: bool = True,           # show a tqdm progress bar
@@ -336,32 +352,38 @@ def train(config: Config,                  # the resolved config (saved into the
     stop_at = min(stop_at or config.train.total_images, config.train.total_images)
     step_images = 2 * config.train.batch_size * distributed.world_size      # one D step + one G step
     every = config.train
-    meter, clock, clock_images = _Meter(), time.perf_counter(), training.images
-    deadline = time.perf_counter() + max_seconds if max_seconds else math.inf
-    bar = tqdm(total=stop_at, initial=training.images, unit='img', disable=not (progress and distributed.is_main), dynamic_ncols=True)
+    meter, started = _Meter(), time.perf_counter()
+    clock, clock_images = started, training.images
+    deadline = started + max_seconds if max_seconds else math.inf
+    # the bar counts whichever budget binds: seconds for a timed run, images otherwise
+    timed = max_seconds is not None
+    bar = tqdm(total=round(max_seconds) if timed else stop_at, initial=0 if timed else training.images, unit='s' if timed else 'img',
+               desc='train (time budget)' if timed else 'train', disable=not (progress and distributed.is_main), dynamic_ncols=True)
     while training.images < stop_at:
         before = training.images
-        seed_step(training, 0)
+        seed_step(training, 'discriminator')
         meter.add(discriminator_step(training, next_batch(training)))
-        seed_step(training, 1)
-        report, _ = generator_step(training, next_batch(training))
+        seed_step(training, 'generator')
+        images = next_batch(training)
+        report, _ = generator_step(training, images)
         meter.add(report)
         training.images += step_images
-        bar.update(step_images)
-        if time.perf_counter() > deadline: stop_at = training.images      # out of time: report and checkpoint now
+        now = time.perf_counter()
+        bar.update(min(round(now - started), bar.total) - bar.n if timed else step_images)
+        if now > deadline: stop_at = training.images      # out of time: report and checkpoint now
         if _crossed(before, training.images, every.log_every):
-            elapsed = time.perf_counter() - clock
-            record = {'images': training.images, **meter.means(),
+            elapsed = now - clock
+            record = {'images': training.images, **meter.means(), **training_diagnostics(training, images),
                       'images_per_s': (training.images - clock_images) / 2 / max(elapsed, 1e-9),
                       'nonfinite_total': training.nonfinite_total}
             clock, clock_images = time.perf_counter(), training.images
             folder.log(record)
-            bar.set_postfix({k: f'{v:.3g}' for k, v in record.items() if k in ('reconstruction', 'gan_swap', 'd_real', 'images_per_s')})
+            bar.set_postfix({k: f'{v:.3g}' for k, v in record.items() if k in ('images', 'reconstruction', 'swap_change', 'patch_accuracy', 'images_per_s')})
         if _crossed(before, training.images, every.sample_every) or training.images >= stop_at:
             folder.save_image(f'samples-{training.images:012d}.png', sample_grid(training.model, sample_images, sample_masks))
         if split is not None and (_crossed(before, training.images, every.eval_every) or training.images >= stop_at):
             from tcp_nb.evaluate import evaluate
-            folder.log({'images': training.images, 'eval': evaluate(training.model, split)})
+            folder.log({'images': training.images, **evaluate(training.model, split)}, 'eval.jsonl')
         if distributed.is_main and (_crossed(before, training.images, every.checkpoint_every) or training.images >= stop_at):
             save_checkpoint(out, training.state_dict(), keep=every.keep_checkpoints)
     bar.close()
@@ -374,8 +396,8 @@ def benchmark_train(config: Config, steps: int = 16, warmup: int = 2) -> dict:
     training = Training(config)
     sync = torch.cuda.synchronize if training.device.type == 'cuda' else (lambda: None)
     def pair():
-        seed_step(training, 0); discriminator_step(training, next_batch(training))
-        seed_step(training, 1); generator_step(training, next_batch(training))
+        seed_step(training, 'discriminator'); discriminator_step(training, next_batch(training))
+        seed_step(training, 'generator'); generator_step(training, next_batch(training))
     for _ in range(warmup): pair()
     with FlopCounterMode(display=False) as counter: pair()
     flops = counter.get_total_flops()
