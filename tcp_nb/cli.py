@@ -126,8 +126,9 @@ def eval_main(argv: list[str] | None = None) -> None:
     parser.add_argument('model', help='model file, training checkpoint or run folder (its newest checkpoint)')
     parser.add_argument('--data', default='synth', help="'synth' (ground truth), 'photos', or an image folder / .zip / LMDB")
     parser.add_argument('--metrics', default=','.join(METRIC_GROUPS), help=f"comma-separated groups of {', '.join(METRIC_GROUPS)}")
-    parser.add_argument('--out', default=None, help='results file (JSON lines, appended); default NAME.eval.jsonl beside the checkpoint')
+    parser.add_argument('--out', default=None, help='results file (JSON lines, appended); default NAME.results.jsonl beside the checkpoint')
     parser.add_argument('--pairs', type=int, default=None, help='evaluation pairs (default: the config\'s eval_pairs, 64)')
+    parser.add_argument('--world', default=None, help="synthetic world version (default: the checkpoint's config, else v2)")
     parser.add_argument('--device', default='cpu')
     for name, (file, variable, _) in WEIGHTS.items():
         parser.add_argument(f'--{name}-weights', default=None, help=f'{file} (else ${variable}, else the torch hub cache)')
@@ -138,7 +139,7 @@ def eval_main(argv: list[str] | None = None) -> None:
     out = args.out or default_results_file(args.model)
     try:
         records, skipped = evaluate_checkpoint(args.model, args.data, [m for m in args.metrics.split(',') if m], out, args.pairs,
-                                               device=args.device, inception_weights=args.inception_weights,
+                                               world=args.world, device=args.device, inception_weights=args.inception_weights,
                                                alexnet_weights=args.alexnet_weights, cache_dir=args.cache)
     except (FileNotFoundError, ValueError) as error: sys.exit(f"tcp-eval: {error}")
     print(format_results(records, skipped))

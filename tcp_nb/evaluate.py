@@ -4,10 +4,11 @@
 
 # %% ../nbs/35_evaluate.ipynb #2e638b88
 from __future__ import annotations
-import datetime, hashlib, json, math, os, sys, warnings
+import datetime, hashlib, json, math, os, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 import numpy as np
+import yaml
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -19,10 +20,11 @@ from .synth import EvalSplit
 
 # %% auto #0
 __all__ = ['FAILURES', 'WEIGHTS', 'METRIC_GROUPS', 'swap_scores', 'pair_baselines', 'split_baselines', 'score_outputs',
-           'pair_scores', 'evaluate', 'failure_categories', 'ImagePairs', 'evaluation_pairs', 'model_outputs',
-           'mse_scores', 'MissingWeights', 'find_weights', 'inception_network', 'lpips_network', 'feature_statistics',
-           'cache_folder', 'cached_statistics', 'fid_scores', 'lpips_scores', 'load_any_model', 'default_results_file',
-           'evaluate_checkpoint', 'format_results']
+           'ModelScores', 'pair_scores', 'summarise', 'evaluate', 'failure_categories', 'ImagePairs',
+           'evaluation_pairs', 'synth_settings', 'model_outputs', 'mse_scores', 'MissingWeights', 'find_weights',
+           'inception_network', 'lpips_network', 'feature_statistics', 'cache_folder', 'cached_statistics',
+           'fid_scores', 'lpips_scores', 'load_any_model', 'default_results_file', 'evaluate_checkpoint',
+           'format_results']
 
 # %% ../nbs/35_evaluate.ipynb #8a4bd1cb
 def _nanmean(values: Tensor) -> float:
@@ -75,11 +77,19 @@ def _same_noise(device: torch.device):
     "Restore the noise generator's state on exit, so the next decode draws the same noise maps again."
     return torch.random.fork_rng(devices=[device] if device.type == 'cuda' else [])
 
-def _model_scores(model, split: EvalSplit, batch_size: int, progress: bool) -> tuple[dict[str, Tensor], Tensor]:
+@dataclass
+class ModelScores:
+    "A model's per-pair scores on a split, the style codes of its images and the outputs behind the scores."
+    scores: dict[str, Tensor]   # per pair [N]
+    styles: Tensor              # [2N, S] style codes of A then B, batch by batch
+    outputs: dict[str, Tensor]  # reconstruction, swap, region_edit (random masks): [N, 3, H, W] on the CPU
+
+def _model_scores(model, split: EvalSplit, batch_size: int, progress: bool) -> ModelScores:
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     scores: dict[str, list[Tensor]] = {}
+    outputs: dict[str, list[Tensor]] = {}
     styles = []
     for start in tqdm(range(0, len(split), batch_size), desc='ground truth', disable=not progress, leave=False):
         part = _slice(split, start, start + batch_size, device)
@@ -96,32 +106,38 @@ def _model_scores(model, split: EvalSplit, batch_size: int, progress: bool) -> t
                  'code_style_distance': code_distance(style_regen, style_b),
                  'style_usage': (swap - unswapped).abs().mean((1, 2, 3))}
         for key, value in batch.items(): scores.setdefault(key, []).append(value.float().cpu())
+        for key, value in (('reconstruction', reconstruction), ('swap', swap), ('region_edit', edits['random'])):
+            outputs.setdefault(key, []).append(value.float().cpu())
         styles += [style_a.float().cpu(), style_b.float().cpu()]
     model.train(was_training)
-    return {key: torch.cat(values) for key, values in scores.items()}, torch.cat(styles)
+    return ModelScores({key: torch.cat(values) for key, values in scores.items()}, torch.cat(styles),
+                       {key: torch.cat(values) for key, values in outputs.items()})
 
 @torch.no_grad()
 def pair_scores(model, split, # SwappingAutoencoder, `tcp_nb.synth.EvalSplit`
                 batch_size: int = 32,
                 seed: int = 0, # seeds the generator's noise maps, so scores are reproducible (the global RNG is left untouched)
                 progress: bool = False # a progress bar over batches
-               ) -> tuple[dict[str, Tensor], Tensor]: # per-pair scores [N] each; style codes of the 2N images [2N, S]
-    "The per-pair scores behind `evaluate` (to rank pairs), and the style codes of all images of the split."
+               ) -> ModelScores:
+    "The per-pair scores behind `evaluate` (to rank pairs), with the style codes and outputs behind them."
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return _model_scores(model, split, batch_size, progress)
 
+def summarise(result: ModelScores, split: EvalSplit) -> dict[str, float]:
+    "Means over pairs, the style-code spread, and the split's baselines."
+    return {**{key: _nanmean(values) for key, values in result.scores.items()},
+            'style_spread': style_spread(result.styles), 'style_spread_random': 1 / math.sqrt(result.styles.shape[1]),
+            **split_baselines(split)}
+
 def evaluate(model, split, batch_size: int = 32, seed: int = 0, progress: bool = False) -> dict[str, float]:
     "Ground-truth scores of `model` on the split (means over pairs), with the copy and oracle baselines beside them."
-    per_pair, styles = pair_scores(model, split, batch_size, seed, progress)
-    return {**{key: _nanmean(values) for key, values in per_pair.items()},
-            'style_spread': style_spread(styles), 'style_spread_random': 1 / math.sqrt(styles.shape[1]),
-            **split_baselines(split)}
+    return summarise(pair_scores(model, split, batch_size, seed, progress), split)
 
 # %% ../nbs/35_evaluate.ipynb #79c48979
 FAILURES = ('wrong_colour', 'leaked_edges', 'lost_texture', 'seam')
 
-def failure_categories(scores: dict[str, Tensor],   # `pair_scores(model, split)[0]`
+def failure_categories(scores: dict[str, Tensor],   # `pair_scores(model, split).scores`
                        baselines: dict[str, Tensor] # `pair_baselines(split)`
                       ) -> dict[str, Tensor]:       # failure -> [N] bool
     "Which pairs fail in which way (see the table: one measured criterion per failure)."
@@ -144,16 +160,18 @@ def evaluation_pairs(data: str = 'synth', # 'synth', 'photos', or an image folde
                      size = 64,           # int or (height, width)
                      pairs: int = 64,     # N (fewer when a folder holds fewer than 2N images)
                      seed: int = 1234,    # the split's seed (synth), the crops' (photos), the masks' (all)
-                     num_classes: int = 5 # classes of the synthetic world
+                     num_classes: int = 5, # classes of the synthetic world
+                     world: str = 'v2',    # the synthetic world's version (`tcp_nb.synth.sample_style`)
+                     coherence: float = 1.0 # its style coherence (v2)
                     ) -> tuple[ImagePairs, EvalSplit | None]: # the pairs, and the split with its truth for 'synth'
     "The fixed evaluation pairs of a dataset: A = even, B = odd images, random masks seeded by `seed`."
     from tcp_nb.core import image_size
     height, width = image_size(size)
     if data == 'synth':
         from tcp_nb.synth import make_eval_split
-        split = make_eval_split(pairs, seed, (height, width), num_classes)
-        return ImagePairs(split.images_a, split.images_b, split.mask_random,
-                          f'synth pairs={pairs} seed={seed} size={height}x{width} classes={num_classes}'), split
+        split = make_eval_split(pairs, seed, (height, width), num_classes, world=world, coherence=coherence)
+        return ImagePairs(split.images_a, split.images_b, split.mask_random, f'synth world={world} coherence={coherence} '
+                          f'pairs={pairs} seed={seed} size={height}x{width} classes={num_classes}'), split
     from tcp_nb.data import photo_dataset, ImageDataset
     from tcp_nb.masks import random_masks
     dataset = photo_dataset((height, width), 2 * pairs, flip=False, seed=seed) if data == 'photos' else \
@@ -163,6 +181,14 @@ def evaluation_pairs(data: str = 'synth', # 'synth', 'photos', or an image folde
     images = torch.stack([dataset[index] for index in range(2 * count)])                       # [2N, 3, H, W]
     masks = random_masks(count, height, width, generator=torch.Generator().manual_seed(seed))
     return ImagePairs(images[0::2], images[1::2], masks, f'{data} pairs={count} seed={seed} size={height}x{width}'), None
+
+def synth_settings(config: dict # a config as plain data (its 'data' section, if any, is read; defaults otherwise)
+                  ) -> dict:    # keyword arguments of `evaluation_pairs`: pairs, seed, num_classes, world, coherence
+    "The evaluation split a config names."
+    from tcp_nb.config import DataConfig
+    data = {**vars(DataConfig()), **config.get('data', {})}
+    return dict(pairs=data['eval_pairs'], seed=data['eval_seed'], num_classes=data['synth_classes'],
+                world=data['synth_world'], coherence=data['style_coherence'])
 
 @torch.no_grad()
 def model_outputs(model, pairs: ImagePairs, batch_size: int = 32,
@@ -293,8 +319,8 @@ def lpips_scores(pairs: ImagePairs, outputs: dict[str, Tensor], network, batch_s
 METRIC_GROUPS = ('ground_truth', 'mse', 'lpips', 'fid')
 
 def load_any_model(path # a model file, a training checkpoint, or a run folder (its newest checkpoint)
-                  ) -> tuple[object, dict, Path]: # model, the config stored with it, the file read
-    "A SwappingAutoencoder from any file this project writes."
+                  ) -> tuple[object, dict, Path]: # model, its config (plain data), the file read
+    "A SwappingAutoencoder from any file this project writes; a model file's full config is NAME.yaml beside it, if there."
     from tcp_nb.checkpoint import list_checkpoints
     from tcp_nb.config import ModelConfig, config_from_dict
     from tcp_nb.model import SwappingAutoencoder, load_model
@@ -304,7 +330,11 @@ def load_any_model(path # a model file, a training checkpoint, or a run folder (
         if not found: raise FileNotFoundError(f"no checkpoint-*.pt in {path}")
         path = found[-1]
     state = load_torch(path)
-    if isinstance(state, dict) and state.get('kind') == 'tcp_nb.SwappingAutoencoder': return load_model(path), state['config'], path
+    if isinstance(state, dict) and state.get('kind') == 'tcp_nb.SwappingAutoencoder':
+        beside = path.with_suffix('.yaml')
+        full = yaml.safe_load(beside.read_text()) if beside.is_file() else None
+        config = full if isinstance(full, dict) and full.get('model') == state['config'] else {'model': state['config']}
+        return load_model(path), config, path
     if not (isinstance(state, dict) and 'networks' in state and 'config' in state):
         raise ValueError(f"{path} is neither a model file (save_model) nor a tcp_nb training checkpoint")
     model = SwappingAutoencoder(config_from_dict(state['config']['model'], ModelConfig))
@@ -314,9 +344,9 @@ def load_any_model(path # a model file, a training checkpoint, or a run folder (
 def _sha256(data: bytes) -> str: return hashlib.sha256(data).hexdigest()
 
 def default_results_file(model_path) -> Path:
-    "NAME.eval.jsonl beside a checkpoint file, eval.jsonl inside a run folder."
+    "NAME.results.jsonl beside a checkpoint file, results.jsonl inside a run folder (training writes eval.jsonl)."
     path = Path(model_path)
-    return path / 'eval.jsonl' if path.is_dir() else path.with_name(f'{path.stem}.eval.jsonl')
+    return path / 'results.jsonl' if path.is_dir() else path.with_name(f'{path.stem}.results.jsonl')
 
 def evaluate_checkpoint(model_path,                # model file, training checkpoint or run folder
                         data: str = 'synth',       # 'synth', 'photos' or an image folder / .zip / LMDB
@@ -324,6 +354,7 @@ def evaluate_checkpoint(model_path,                # model file, training checkp
                         out = None,                # results file (JSON lines, appended); None: default_results_file
                         pairs: int | None = None,  # None: the config's eval_pairs (64)
                         seed: int | None = None,   # None: the config's eval_seed (1234)
+                        world: str | None = None,  # synthetic world version; None: the config's (v2)
                         device = 'cpu',
                         inception_weights = None,  # pytorch-fid's Inception weights file (see find_weights)
                         alexnet_weights = None,    # torchvision's AlexNet weights file for LPIPS
@@ -334,13 +365,11 @@ def evaluate_checkpoint(model_path,                # model file, training checkp
     "Score a checkpoint, append one JSON line per score to the results file, and say what was skipped and why."
     unknown = [m for m in metrics if m not in METRIC_GROUPS]
     if unknown: raise ValueError(f"unknown metric group(s) {unknown}; choose from {', '.join(METRIC_GROUPS)}")
-    from tcp_nb.config import DataConfig
     model, config, file = load_any_model(model_path)
     model = model.to(choose_device(device))
-    defaults = {**vars(DataConfig()), **config.get('data', {})}
-    size = (model.config.height, model.config.image_width)
-    image_pairs, split = evaluation_pairs(data, size, pairs or defaults['eval_pairs'],
-                                          defaults['eval_seed'] if seed is None else seed, defaults['synth_classes'])
+    settings = synth_settings(config)
+    settings.update({k: v for k, v in dict(pairs=pairs, seed=seed, world=world).items() if v is not None})
+    image_pairs, split = evaluation_pairs(data, (model.config.height, model.config.image_width), **settings)
     scores, skipped = {}, {}
     bar = tqdm(total=len(metrics), desc='tcp-eval', disable=not progress)
     outputs = None
@@ -349,7 +378,9 @@ def evaluate_checkpoint(model_path,                # model file, training checkp
         try:
             if group == 'ground_truth':
                 if split is None: raise LookupError(f"no ground truth for {data!r}: the synthetic world only")
-                scores.update(evaluate(model, split, batch_size, progress=progress))
+                result = pair_scores(model, split, batch_size, progress=progress)
+                scores.update(summarise(result, split))
+                outputs = result.outputs                                  # the same pairs and masks as `image_pairs`
                 continue
             if outputs is None: outputs = model_outputs(model, image_pairs, batch_size, progress=progress)
             if group == 'mse': scores.update(mse_scores(image_pairs, outputs))
