@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fb16f73b
 from __future__ import annotations
-import contextlib, math, os, random, tempfile, zlib
+import contextlib, os, random, tempfile, zlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -73,10 +73,10 @@ def image_size(size,              # an int (square) or (height, width)
                maximum: int = 65536 # largest side allowed
               ) -> tuple[int, int]:
     "(height, width) from an int or a pair; a clear error for anything else."
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
-    if not all(isinstance(s, int) and not isinstance(s, bool) and minimum <= s <= maximum for s in (height, width)):
+    pair = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and minimum <= s <= maximum for s in pair):
         raise ValueError(f"image size must be an int or (height, width) with sides in {minimum}..{maximum}, got {size!r}")
-    return height, width
+    return pair
 
 # %% ../nbs/00_core.ipynb #bf620248
 def pil_to_rgb(image: Image.Image # any PIL image: L, P, RGBA, I;16, CMYK ...

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .config import ModelConfig
-from .layers import ConvLayer, EqualLinear, ResBlock
+from .layers import ConvLayer, EqualLinear, ResBlock, official_layer_key, check_official_blur
 
 # %% auto #0
 __all__ = ['random_crops', 'Discriminator', 'PatchDiscriminator', 'official_discriminator_key', 'load_official_discriminators']
@@ -21,7 +21,7 @@ def random_crops(images: torch.Tensor, # [B, 3, H, W]
                  min_scale: float, # crop side / image side, lower bound (per axis)
                  max_scale: float, # crop side / image side, upper bound (per axis)
                  size: int, # side of the resampled square crops (P)
-                 generator: torch.Generator | None = None, # source of randomness (its device may differ from images')
+                 rng: torch.Generator | None = None, # source of randomness (its device may differ from images')
                  padding_mode: str = 'border', # 'border', or 'zeros' as the official sampler
                 ) -> torch.Tensor: # [B, T, 3, P, P]
     "Random crops of each image, resampled to `size`×`size`, half of them flipped horizontally."
@@ -31,8 +31,8 @@ def random_crops(images: torch.Tensor, # [B, 3, H, W]
         raise ValueError(f"random_crops needs 0 < min_scale <= max_scale <= 1, got min_scale={min_scale}, max_scale={max_scale}")
     if num_crops < 1 or size < 1: raise ValueError(f"num_crops and size must be >= 1, got num_crops={num_crops}, size={size}")
     batch, count = images.shape[0], images.shape[0] * num_crops
-    draw_device = generator.device if generator is not None else images.device
-    def draw(*shape): return torch.rand(*shape, generator=generator, device=draw_device).to(images.device, images.dtype)
+    draw_device = rng.device if rng is not None else images.device
+    def draw(*shape): return torch.rand(*shape, generator=rng, device=draw_device).to(images.device, images.dtype)
     flip = torch.where(draw(count, 1, 1, 1) < 0.5, -1.0, 1.0).to(images.dtype)   # [N, 1, 1, 1]
     scale = draw(count, 1, 1, 2) * (max_scale - min_scale) + min_scale           # [N, 1, 1, 2] (x, y)
     offset = (draw(count, 1, 1, 2) * 2 - 1) * (1 - scale)                        # [N, 1, 1, 2]
@@ -151,24 +151,13 @@ class PatchDiscriminator(nn.Module):
 
 # %% ../nbs/13_discriminator.ipynb #d6a8d52b
 _OFFICIAL_PREFIXES = {'D.stylegan2_D.': 'image', 'Dpatch.': 'patch'}
-_OFFICIAL_PARTS = {'Conv': 'conv', 'Act': 'activation', 'Blur': 'blur'}
 
 def official_discriminator_key(key: str # an official model state_dict key, e.g. 'D.stylegan2_D.convs.1.conv1.Conv.weight'
                               ) -> tuple[str, str] | None: # ('image' | 'patch', our key), or None: not a discriminator key
     "Where an official discriminator key goes: which network and which key of its `state_dict` (blur kernels: `blur.kernel`)."
     for prefix, which in _OFFICIAL_PREFIXES.items():
-        if key.startswith(prefix):
-            return which, '.'.join(_OFFICIAL_PARTS.get(part, part) for part in key[len(prefix):].split('.'))
+        if key.startswith(prefix): return which, official_layer_key(key[len(prefix):])
     return None
-
-def _official_blur_matches(network: nn.Module, ours: str, key: str, value: torch.Tensor) -> bool:
-    "Whether `network` has the blur an official kernel belongs to (False: an unexpected key); a different kernel raises."
-    try: kernel = network.get_submodule(ours[:-len('.kernel')]).kernel
-    except AttributeError: return False
-    if kernel.shape != value.shape or not torch.allclose(kernel.cpu(), value.float().cpu()):
-        raise ValueError(f"official blur kernel {key!r} {tuple(value.shape)} differs from ours {tuple(kernel.shape)}: "
-                         "is ModelConfig.antialias set as the checkpoint was trained?")
-    return True
 
 def load_official_discriminators(state_dict: dict[str, torch.Tensor], # official model state_dict (E.*, G.*, D.*, Dpatch.*)
                                  discriminator: Discriminator | None = None, # filled from D.stylegan2_D.*
@@ -181,7 +170,7 @@ def load_official_discriminators(state_dict: dict[str, torch.Tensor], # official
         found = official_discriminator_key(key)
         if found is None or targets[found[0]] is None: continue
         which, ours = found
-        if ours.endswith('.blur.kernel') and _official_blur_matches(targets[which], ours, key, value): continue
+        if ours.endswith('.blur.kernel') and check_official_blur(targets[which], ours, key, value): continue
         converted[which][ours] = value
     for which, network in targets.items():
         if network is None: continue

@@ -4,7 +4,6 @@
 
 # %% ../nbs/31_edit.ipynb #33bc95af
 from __future__ import annotations
-import torch
 from torch import Tensor
 from .masks import check_mask, resize_mask
 from .metrics import composite

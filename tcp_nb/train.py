@@ -390,25 +390,37 @@ def train(config: Config,                  # the resolved config (saved into the
     return training
 
 # %% ../nbs/23_train.ipynb #ce81511f
-def benchmark_train(config: Config, steps: int = 16, warmup: int = 2) -> dict:
-    "Images/s (one D + one G step per image), peak memory and achieved TFLOP/s of training with `config`."
+def benchmark_train(config: Config,
+                    steps: int = 16,       # at most this many timed D+G step pairs
+                    warmup: int = 2,       # at most this many untimed pairs first (compilation happens here)
+                    seconds: float = 60.0  # time budget of warm-up and timing (at least one pair each is run)
+                   ) -> dict:
+    "Images/s (one D + one G step per image), peak memory and TFLOP/s of training with `config`, within a time budget."
     from torch.utils.flop_counter import FlopCounterMode
     training = Training(config)
     sync = torch.cuda.synchronize if training.device.type == 'cuda' else (lambda: None)
     def pair():
         seed_step(training, 'discriminator'); discriminator_step(training, next_batch(training))
         seed_step(training, 'generator'); generator_step(training, next_batch(training))
-    for _ in range(warmup): pair()
+    begin = time.perf_counter()
+    pair()                                                             # warm-up, then one pair to count FLOPs
     with FlopCounterMode(display=False) as counter: pair()
     flops = counter.get_total_flops()
+    for _ in range(warmup - 1):
+        if time.perf_counter() - begin > seconds / 3: break
+        pair()
     if training.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    timed, end = 0, begin + seconds
     sync(); start = time.perf_counter()
-    for _ in range(steps): pair()
+    while timed < max(1, steps) and (not timed or time.perf_counter() < end):
+        pair(); timed += 1
     sync(); elapsed = time.perf_counter() - start
+    steps = timed
     images_per_s = steps * config.train.batch_size / elapsed
     peak = torch.cuda.max_memory_allocated() / 2**30 if training.device.type == 'cuda' else float('nan')
     return {'preset': config.name, 'size': config.model.size, 'batch_size': config.train.batch_size,
             'device': str(training.device), 'precision': str(training.precision or 'fp32'),
             'tcp': bool(config.loss.code_consistency or config.loss.alignment_background or config.loss.alignment_foreground or config.loss.alignment_content),
             'images_per_s': round(images_per_s, 3), 'peak_mem_gib': round(peak, 3) if peak == peak else None,
-            'tflops': round(flops * steps / elapsed / 1e12, 4), 'tflop_per_pair': round(flops / 1e12, 4)}
+            'tflops': round(flops * steps / elapsed / 1e12, 4), 'tflop_per_pair': round(flops / 1e12, 4),
+            'iterations': steps, 'seconds': round(time.perf_counter() - begin, 1), 'budget_s': seconds}
