@@ -4,16 +4,16 @@
 
 # %% ../nbs/01_config.ipynb #126a7097
 from __future__ import annotations
-import dataclasses, os, types, typing
+import dataclasses, os, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import yaml
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['PRESETS', 'VARIANTS', 'CONFIG_VERSION', 'CONFIG_MIGRATIONS', 'ModelConfig', 'DataConfig', 'LossConfig', 'TrainConfig',
-           'Config', 'config_from_dict', 'config_to_dict', 'save_config', 'load_config', 'apply_overrides',
-           'get_config', 'migrate_config']
+__all__ = ['CONFIG_VERSION', 'CONFIG_MIGRATIONS', 'PRESETS', 'VARIANTS', 'ModelConfig', 'DataConfig', 'LossConfig', 'TrainConfig',
+           'Config', 'config_from_dict', 'config_to_dict', 'migrate_config', 'save_config', 'load_config',
+           'apply_overrides', 'get_config']
 
 # %% ../nbs/01_config.ipynb #0d0df97a
 @dataclass(frozen=True)
@@ -145,16 +145,61 @@ def config_to_dict(config) -> dict:
     "A config as nested plain data (YAML/JSON/checkpoint safe)."
     return dataclasses.asdict(config)
 
+# %% ../nbs/01_config.ipynb #621f070c
+CONFIG_VERSION = 1   # the version of config data this code writes
+
+def _check_gan_reconstruction(data: dict) -> None:
+    loss = data.get('loss', {})
+    if 'gan_reconstruction' in loss and loss['gan_reconstruction'] != 0.5 * loss.get('gan_swap', loss.get('gan', 1.0)):
+        raise ValueError(f"loss.gan_reconstruction={loss['gan_reconstruction']} is not half of the swap GAN weight: "
+                         "this config cannot be migrated (the reconstruction GAN weight is now fixed at 0.5 * loss.gan)")
+
+CONFIG_MIGRATIONS: dict[int, dict] = {   # version v: how data of version v - 1 becomes data of version v
+    1: {'removed': {'model.generator_resnet_channels': 'never read by the official networks',
+                    'model.patch_max_tiles': 'never read by the official networks',
+                    'loss.gan_reconstruction': 'fixed at half of loss.gan'},
+        'renamed': {'loss.gan_swap': 'loss.gan'},
+        'added': {'data.synth_world': 'v1'},   # every run before versions trained on the first world
+        'check': _check_gan_reconstruction},
+}
+
+def migrate_config(data: dict,           # plain config data (a whole Config, or one `section` of it)
+                   version: int = 0,     # the version the data was written with (0: before versions existed)
+                   section: str | None = None # 'model', 'data', 'loss' or 'train' when `data` is that section only
+                  ) -> dict:             # the same config as data of CONFIG_VERSION, for `config_from_dict`
+    "Plain config data of an earlier version, migrated to `CONFIG_VERSION` (removed keys dropped, renamed keys moved)."
+    if not isinstance(version, int) or not 0 <= version <= CONFIG_VERSION:
+        raise ValueError(f"config version {version!r} is not one this tcp_nb reads (0..{CONFIG_VERSION}): "
+                         "written by a newer tcp_nb? upgrade it")
+    data = {section: data} if section else data
+    data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}   # sections copied
+    for step in range(version + 1, CONFIG_VERSION + 1):
+        migration = CONFIG_MIGRATIONS[step]
+        if 'check' in migration: migration['check'](data)
+        for old, new in migration.get('renamed', {}).items():
+            (old_section, old_key), (new_section, new_key) = old.split('.'), new.split('.')
+            if old_key in data.get(old_section, {}): data.setdefault(new_section, {})[new_key] = data[old_section].pop(old_key)
+        for removed in migration.get('removed', {}):
+            removed_section, key = removed.split('.')
+            data.get(removed_section, {}).pop(key, None)
+        for added, value in migration.get('added', {}).items():   # a new field whose default differs for old data
+            added_section, key = added.split('.')
+            if added_section in data: data[added_section].setdefault(key, value)
+    return data[section] if section else data
+
 # %% ../nbs/01_config.ipynb #e956bd5a
 def save_config(config: Config, path: str | os.PathLike) -> None:
-    "Write `config` as YAML, atomically."
-    with atomic_write(path, 'w') as handle: yaml.safe_dump(config_to_dict(config), handle, sort_keys=False)
+    "Write `config` as YAML with its data version, atomically."
+    data = {'version': CONFIG_VERSION, **config_to_dict(config)}
+    with atomic_write(path, 'w') as handle: yaml.safe_dump(data, handle, sort_keys=False)
 
 def load_config(path: str | os.PathLike) -> Config:
-    "Read a YAML config written by `save_config` (or by hand); unknown keys raise."
+    "Read a YAML config written by `save_config` (or by hand), migrated from its version; unknown keys raise."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no config file at {path}")
-    return config_from_dict(yaml.safe_load(path.read_text()) or {})
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict): raise TypeError(f"{path} does not hold a config mapping")
+    return config_from_dict(migrate_config(data, data.pop('version', 0)))
 
 def apply_overrides(config: Config, overrides: typing.Iterable[str] # e.g. ['model.size=128', 'train.lr=1e-3']
                    ) -> Config:
@@ -208,41 +253,3 @@ def get_config(preset: str = 'tiny', # a key of `PRESETS`, or a path to a YAML f
     else: raise KeyError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)} or give a .yaml path")
     if variant not in VARIANTS: raise KeyError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     return apply_overrides(config, [*VARIANTS[variant], *overrides])
-
-# %% ../nbs/01_config.ipynb #621f070c
-CONFIG_VERSION = 1   # the version of config data this code writes
-
-def _check_gan_reconstruction(data: dict) -> None:
-    loss = data.get('loss', {})
-    if 'gan_reconstruction' in loss and loss['gan_reconstruction'] != 0.5 * loss.get('gan_swap', loss.get('gan', 1.0)):
-        raise ValueError(f"loss.gan_reconstruction={loss['gan_reconstruction']} is not half of the swap GAN weight: "
-                         "this config cannot be migrated (the reconstruction GAN weight is now fixed at 0.5 * loss.gan)")
-
-CONFIG_MIGRATIONS: dict[int, dict] = {   # version v: how data of version v - 1 becomes data of version v
-    1: {'removed': {'model.generator_resnet_channels': 'never read by the official networks',
-                    'model.patch_max_tiles': 'never read by the official networks',
-                    'loss.gan_reconstruction': 'fixed at half of loss.gan'},
-        'renamed': {'loss.gan_swap': 'loss.gan'},
-        'check': _check_gan_reconstruction},
-}
-
-def migrate_config(data: dict,           # plain config data (a whole Config, or one `section` of it)
-                   version: int = 0,     # the version the data was written with (0: before versions existed)
-                   section: str | None = None # 'model', 'data', 'loss' or 'train' when `data` is that section only
-                  ) -> dict:             # the same config as data of CONFIG_VERSION, for `config_from_dict`
-    "Plain config data of an earlier version, migrated to `CONFIG_VERSION` (removed keys dropped, renamed keys moved)."
-    if not isinstance(version, int) or not 0 <= version <= CONFIG_VERSION:
-        raise ValueError(f"config version {version!r} is not one this tcp_nb reads (0..{CONFIG_VERSION}): "
-                         "written by a newer tcp_nb? upgrade it")
-    data = {section: data} if section else data
-    data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}   # sections copied
-    for step in range(version + 1, CONFIG_VERSION + 1):
-        migration = CONFIG_MIGRATIONS[step]
-        if 'check' in migration: migration['check'](data)
-        for old, new in migration.get('renamed', {}).items():
-            (old_section, old_key), (new_section, new_key) = old.split('.'), new.split('.')
-            if old_key in data.get(old_section, {}): data.setdefault(new_section, {})[new_key] = data[old_section].pop(old_key)
-        for removed in migration.get('removed', {}):
-            removed_section, key = removed.split('.')
-            data.get(removed_section, {}).pop(key, None)
-    return data[section] if section else data

@@ -4,10 +4,9 @@
 
 # %% ../nbs/03_synth.ipynb #811f1299
 from __future__ import annotations
-import functools, json, math, os, time, zlib
+import functools, json, math, time, zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image

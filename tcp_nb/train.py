@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from .core import choose_device, derive_seed, set_seed, tensor_to_image, atomic_write, json_safe
-from .config import Config, config_to_dict, config_from_dict, save_config, load_config
+from .config import Config, config_to_dict, config_from_dict, save_config
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints
 from .losses import generator_terms, discriminator_terms, r1_terms, weighted_sum, pair_swap, patch_accuracy
 from .model import SwappingAutoencoder, mix_styles
@@ -91,7 +91,7 @@ class DatasetStream:
 # %% ../nbs/23_train.ipynb #da2e9264
 def make_stream(config: Config, distributed: Distributed = Distributed()):
     "The training stream the config asks for (synthetic world, photos, folder, zip or LMDB)."
-    size, batch, seed = config.model.size, config.train.batch_size, config.train.seed
+    batch, seed = config.train.batch_size, config.train.seed
     if config.data.source == 'synth':
         from tcp_nb.synth import SynthStream
         return SynthStream(seed=seed, size=(config.model.height, config.model.image_width), batch_size=batch, rank=distributed.rank,
