@@ -8,7 +8,6 @@ import datetime, hashlib, json, math, os, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 import numpy as np
-import yaml
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -319,10 +318,10 @@ def lpips_scores(pairs: ImagePairs, outputs: dict[str, Tensor], network, batch_s
 METRIC_GROUPS = ('ground_truth', 'mse', 'lpips', 'fid')
 
 def load_any_model(path # a model file, a training checkpoint, or a run folder (its newest checkpoint)
-                  ) -> tuple[object, dict, Path]: # model, its config (plain data), the file read
+                  ) -> tuple[object, dict, Path]: # model, its config (plain data, migrated), the file read
     "A SwappingAutoencoder from any file this project writes; a model file's full config is NAME.yaml beside it, if there."
-    from tcp_nb.checkpoint import list_checkpoints
-    from tcp_nb.config import ModelConfig, config_from_dict
+    from tcp_nb.checkpoint import list_checkpoints, load_checkpoint
+    from tcp_nb.config import ModelConfig, config_from_dict, config_to_dict, load_config, migrate_config
     from tcp_nb.model import SwappingAutoencoder, load_model
     path = Path(path)
     if path.is_dir():
@@ -331,12 +330,14 @@ def load_any_model(path # a model file, a training checkpoint, or a run folder (
         path = found[-1]
     state = load_torch(path)
     if isinstance(state, dict) and state.get('kind') == 'tcp_nb.SwappingAutoencoder':
+        model = load_model(path)
+        config = migrate_config({'model': state['config'], 'data': {}}, state.get('version', 0))  # before versions: world v1
+        config['model'] = config_to_dict(model.config)
         beside = path.with_suffix('.yaml')
-        full = yaml.safe_load(beside.read_text()) if beside.is_file() else None
-        config = full if isinstance(full, dict) and full.get('model') == state['config'] else {'model': state['config']}
-        return load_model(path), config, path
-    if not (isinstance(state, dict) and 'networks' in state and 'config' in state):
-        raise ValueError(f"{path} is neither a model file (save_model) nor a tcp_nb training checkpoint")
+        if beside.is_file() and config_to_dict(load_config(beside))['model'] == config['model']:
+            config = config_to_dict(load_config(beside))
+        return model, config, path
+    state = load_checkpoint(path)                              # a training checkpoint, or a clear error
     model = SwappingAutoencoder(config_from_dict(state['config']['model'], ModelConfig))
     model.load_state_dict(state['networks']['model'])
     return model, state['config'], path
