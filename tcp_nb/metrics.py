@@ -113,7 +113,7 @@ def content_leak(swap: torch.Tensor,     # [B, C, H, W]: the output to judge
                  labels_a: torch.Tensor, # [B, H, W] or [B, 1, H, W]: content (layout) source A
                  labels_b: torch.Tensor  # [B, H, W] or [B, 1, H, W]: style source B
                 ) -> torch.Tensor:       # [B] in [0, 1]: 0 = follows A, 1 = follows B; NaN = undefined (flat image)
-    "Edge energy on B-only layout boundaries over that on A-only plus B-only ones (design §5)."
+    "Edge energy on B-only layout boundaries over that on A-only plus B-only ones."
     _check_images(swap, 'swap')
     boundaries_a, boundaries_b = label_boundaries(labels_a), label_boundaries(labels_b)     # [B, 1, H, W]
     if boundaries_a.shape != boundaries_b.shape or boundaries_a.shape[0] != swap.shape[0] or boundaries_a.shape[-2:] != swap.shape[-2:]:
