@@ -10,7 +10,7 @@ from .config import CONFIG_VERSION, migrate_config
 from .core import save_torch, load_torch
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'checkpoint_path', 'list_checkpoints', 'save_checkpoint', 'load_checkpoint']
+__all__ = ['CHECKPOINT_FORMAT', 'checkpoint_path', 'list_checkpoints', 'save_checkpoint', 'newest_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/22_checkpoint.ipynb #69d77831
 CHECKPOINT_FORMAT = 'tcp_nb.checkpoint.v1'
@@ -39,13 +39,17 @@ def save_checkpoint(folder: str | os.PathLike, state: dict, # tensors and plain 
         for old in list_checkpoints(folder)[:-keep]: old.unlink(missing_ok=True)
     return path
 
+def newest_checkpoint(path: str | os.PathLike) -> Path:
+    "`path` itself if it is a file, else the newest checkpoint in the folder `path`."
+    path = Path(path)
+    if not path.is_dir(): return path
+    found = list_checkpoints(path)
+    if not found: raise FileNotFoundError(f"no checkpoint-*.pt in {path}")
+    return found[-1]
+
 def load_checkpoint(path: str | os.PathLike, map_location='cpu') -> dict:
     "Read a checkpoint (a file, or the newest one in a folder) with `weights_only=True`; its config migrated to this version."
-    path = Path(path)
-    if path.is_dir():
-        found = list_checkpoints(path)
-        if not found: raise FileNotFoundError(f"no checkpoint-*.pt in {path}")
-        path = found[-1]
+    path = newest_checkpoint(path)
     state = load_torch(path, map_location=map_location)
     if not isinstance(state, dict) or state.get('format') != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a tcp_nb training checkpoint (format {state.get('format') if isinstance(state, dict) else type(state).__name__!r})")

@@ -320,14 +320,10 @@ METRIC_GROUPS = ('ground_truth', 'mse', 'lpips', 'fid')
 def load_any_model(path # a model file, a training checkpoint, or a run folder (its newest checkpoint)
                   ) -> tuple[object, dict, Path]: # model, its config (plain data, migrated), the file read
     "A SwappingAutoencoder from any file this project writes; a model file's full config is NAME.yaml beside it, if there."
-    from tcp_nb.checkpoint import list_checkpoints, load_checkpoint
+    from tcp_nb.checkpoint import load_checkpoint, newest_checkpoint
     from tcp_nb.config import ModelConfig, config_from_dict, config_to_dict, load_config, migrate_config
     from tcp_nb.model import SwappingAutoencoder, load_model
-    path = Path(path)
-    if path.is_dir():
-        found = list_checkpoints(path)
-        if not found: raise FileNotFoundError(f"no checkpoint-*.pt in {path}")
-        path = found[-1]
+    path = newest_checkpoint(path)
     state = load_torch(path)
     if isinstance(state, dict) and state.get('kind') == 'tcp_nb.SwappingAutoencoder':
         model = load_model(path)
