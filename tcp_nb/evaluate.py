@@ -178,7 +178,7 @@ def evaluation_pairs(data: str = 'synth', # 'synth', 'photos', or an image folde
     count = min(pairs, len(dataset) // 2)
     if count < 1: raise ValueError(f"{data} holds {len(dataset)} image(s): evaluation needs at least 2")
     images = torch.stack([dataset[index] for index in range(2 * count)])                       # [2N, 3, H, W]
-    masks = random_masks(count, height, width, generator=torch.Generator().manual_seed(seed))
+    masks = random_masks(count, height, width, rng=torch.Generator().manual_seed(seed))
     return ImagePairs(images[0::2], images[1::2], masks, f'{data} pairs={count} seed={seed} size={height}x{width}'), None
 
 def synth_settings(config: dict # a config as plain data (its 'data' section, if any, is read; defaults otherwise)
