@@ -31,7 +31,7 @@ def figure_folder(out_dir: str = '' # '' = the repository's figures/ (a temporar
                  ) -> Path:
     "The folder a figure notebook writes into (created)."
     if out_dir: folder = Path(out_dir)
-    elif os.environ.get('IN_TEST'): folder = Path(tempfile.mkdtemp(prefix='tcp-figures-'))
+    elif os.environ.get('IN_TEST'): folder = Path(tempfile.gettempdir()) / 'tcp_nb-figures-test'   # one folder, reused
     else: folder = repo_root() / 'figures'
     folder.mkdir(parents=True, exist_ok=True)
     return folder
