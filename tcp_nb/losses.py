@@ -117,43 +117,42 @@ def generator_terms(model,               # SwappingAutoencoder (encode / decode)
                     rng: torch.Generator | None = None # for noise, masks and crops (None: the global generator)
                    ) -> tuple[dict[str, tuple[float, Tensor]], dict[str, Tensor]]: # terms, and images for samples
     "The weighted terms of one E+G step: SwapAE (reconstruction, GAN, patch GAN) and TCP (CC, CA)."
-    weights = loss_config
     batch = images.shape[0]
     content, style = model.encode(images)                                   # [B, Cc, h, w], [B, S]
     half = batch // 2
     reconstruction = model.decode(content[:half], style[:half])              # [B/2, 3, H, W]
-    swap_noise = draw_noise(model.generator, content, rng) if _uses_alignment(weights) else None
+    swap_noise = draw_noise(model.generator, content, rng) if _uses_alignment(loss_config) else None
     swaps = model.decode(pair_swap(content), style, swap_noise)              # [B, 3, H, W]: content of the partner, own style
     terms = {}
-    if weights.reconstruction: terms['reconstruction'] = (weights.reconstruction, l1(reconstruction, images[:half]))
-    if weights.gan:
-        terms['gan_reconstruction'] = (0.5 * weights.gan, gan_real(discriminator(reconstruction)))
-        terms['gan_swap'] = (weights.gan, gan_real(discriminator(swaps)))
-    if weights.patch_gan:
-        reference, crop = _patch_reference(patch_discriminator, images, weights, rng, detach_reference=True)
+    if loss_config.reconstruction: terms['reconstruction'] = (loss_config.reconstruction, l1(reconstruction, images[:half]))
+    if loss_config.gan:
+        terms['gan_reconstruction'] = (0.5 * loss_config.gan, gan_real(discriminator(reconstruction)))
+        terms['gan_swap'] = (loss_config.gan, gan_real(discriminator(swaps)))
+    if loss_config.patch_gan:
+        reference, crop = _patch_reference(patch_discriminator, images, loss_config, rng, detach_reference=True)
         query = patch_discriminator.extract_features(crop(swaps))
-        terms['patch_gan'] = (weights.patch_gan, gan_real(patch_discriminator.discriminate_features(reference, query)))
-    if weights.code_consistency and step % weights.code_consistency_every == 0:
+        terms['patch_gan'] = (loss_config.patch_gan, gan_real(patch_discriminator.discriminate_features(reference, query)))
+    if loss_config.code_consistency and step % loss_config.code_consistency_every == 0:
         content_regen, style_regen = model.encode(swaps)
-        scale = weights.code_consistency_every if weights.code_consistency_rescale else 1
-        terms['code_consistency'] = (weights.code_consistency * scale, code_consistency(
-            content_regen, pair_swap(content), style_regen, style, weights.code_consistency_style))
+        scale = loss_config.code_consistency_every if loss_config.code_consistency_rescale else 1
+        terms['code_consistency'] = (loss_config.code_consistency * scale, code_consistency(
+            content_regen, pair_swap(content), style_regen, style, loss_config.code_consistency_style))
     outputs = {'reconstruction': reconstruction, 'swap': swaps}
-    if _uses_alignment(weights):
+    if _uses_alignment(loss_config):
         # region mixes on the first half of the batch: A = own image, B = its partner
-        mask = random_masks(half, content.shape[2], content.shape[3], weights.mask_kind, weights.mask_min_area,
-                            weights.mask_max_area, weights.mask_feather, rng)
+        mask = random_masks(half, content.shape[2], content.shape[3], loss_config.mask_kind, loss_config.mask_min_area,
+                            loss_config.mask_max_area, loss_config.mask_feather, rng)
         mask = mask.to(images.device, images.dtype)                           # [B/2, 1, h, w]
         style_map = mix_styles(style[:half], pair_swap(style)[:half], mask)  # [B/2, S, h, w]
         target = pair_swap(swaps)[:half]                                     # G(C_A, S_B), decoded with the mix's noise
         mixed = model.decode(content[:half], style_map, [pair_swap(n)[:half] for n in swap_noise])   # [B/2, 3, H, W]
         pixel_mask = resize_mask(mask, images.shape[2], images.shape[3])     # [B/2, 1, H, W]
-        if weights.alignment_background:
-            terms['alignment_background'] = (weights.alignment_background, alignment_background(mixed, images[:half], pixel_mask))
-        if weights.alignment_foreground:
-            terms['alignment_foreground'] = (weights.alignment_foreground, alignment_foreground(mixed, target, pixel_mask))
-        if weights.alignment_content:
-            terms['alignment_content'] = (weights.alignment_content, alignment_content(model.encode(mixed)[0], content[:half]))
+        if loss_config.alignment_background:
+            terms['alignment_background'] = (loss_config.alignment_background, alignment_background(mixed, images[:half], pixel_mask))
+        if loss_config.alignment_foreground:
+            terms['alignment_foreground'] = (loss_config.alignment_foreground, alignment_foreground(mixed, target, pixel_mask))
+        if loss_config.alignment_content:
+            terms['alignment_content'] = (loss_config.alignment_content, alignment_content(model.encode(mixed)[0], content[:half]))
         outputs.update(mix=mixed, mask=pixel_mask)
     return terms, outputs
 
@@ -164,21 +163,20 @@ def discriminator_terms(model, discriminator, patch_discriminator,
                         rng: torch.Generator | None = None # for noise and crops (None: the global generator)
                        ) -> dict[str, tuple[float, Tensor]]:
     "The weighted terms of one D+Dpatch step: real x1, reconstruction x0.5, swap x0.5, patch real/real and real/swap."
-    weights = loss_config
     with torch.no_grad():
         content, style = model.encode(images)
         reconstruction = model.decode(content[:images.shape[0] // 2], style[:images.shape[0] // 2])
         swaps = model.decode(pair_swap(content), style)
     terms = {}
-    if weights.gan:
-        terms['d_real'] = (weights.gan, gan_real(discriminator(images)))
-        terms['d_reconstruction'] = (0.5 * weights.gan, gan_fake(discriminator(reconstruction)))
-        terms['d_swap'] = (0.5 * weights.gan, gan_fake(discriminator(swaps)))
-    if weights.patch_gan:
-        reference, crop = _patch_reference(patch_discriminator, images, weights, rng)
-        terms['patch_real'] = (weights.patch_gan, gan_real(patch_discriminator.discriminate_features(
+    if loss_config.gan:
+        terms['d_real'] = (loss_config.gan, gan_real(discriminator(images)))
+        terms['d_reconstruction'] = (0.5 * loss_config.gan, gan_fake(discriminator(reconstruction)))
+        terms['d_swap'] = (0.5 * loss_config.gan, gan_fake(discriminator(swaps)))
+    if loss_config.patch_gan:
+        reference, crop = _patch_reference(patch_discriminator, images, loss_config, rng)
+        terms['patch_real'] = (loss_config.patch_gan, gan_real(patch_discriminator.discriminate_features(
             reference, patch_discriminator.extract_features(crop(images)))))
-        terms['patch_swap'] = (weights.patch_gan, gan_fake(patch_discriminator.discriminate_features(
+        terms['patch_swap'] = (loss_config.patch_gan, gan_fake(patch_discriminator.discriminate_features(
             reference, patch_discriminator.extract_features(crop(swaps)))))
     return terms
 
@@ -200,16 +198,16 @@ def r1_terms(discriminator, patch_discriminator,
              rng: torch.Generator | None = None
             ) -> dict[str, tuple[float, Tensor]]:
     "The lazy R1 terms (weights include the x`r1_every` correction)."
-    weights, terms = loss_config, {}
-    if weights.r1 and weights.gan:
+    terms = {}
+    if loss_config.r1 and loss_config.gan:
         real = images.detach().requires_grad_(True)
-        terms['r1'] = (0.5 * weights.r1 * weights.r1_every, r1_penalty(discriminator(real), [real]))
-    if weights.patch_r1 and weights.patch_gan:
-        crop = _crop_sampler(patch_discriminator, weights, rng)
+        terms['r1'] = (0.5 * loss_config.r1 * loss_config.r1_every, r1_penalty(discriminator(real), [real]))
+    if loss_config.patch_r1 and loss_config.patch_gan:
+        crop = _crop_sampler(patch_discriminator, loss_config, rng)
         reference_crops, query_crops = (crop(images).detach().requires_grad_(True) for _ in range(2))
         logits = patch_discriminator.discriminate_features(
-            patch_discriminator.extract_features(reference_crops, aggregate=weights.patch_use_aggregation),
+            patch_discriminator.extract_features(reference_crops, aggregate=loss_config.patch_use_aggregation),
             patch_discriminator.extract_features(query_crops))
-        terms['patch_r1'] = (0.25 * weights.patch_r1 * weights.r1_every, r1_penalty(logits.view(images.shape[0], -1),
+        terms['patch_r1'] = (0.25 * loss_config.patch_r1 * loss_config.r1_every, r1_penalty(logits.view(images.shape[0], -1),
                                                                                [reference_crops, query_crops]))
     return terms

@@ -182,19 +182,16 @@ def _style_v2(draws: _Draws, k: int, coherence: float) -> Style:
     themed_pattern = (shift[:, None] + torch.arange(k)) % len(PATTERN_NAMES)
     themed_frequency = frequency0[:, None] * offsets(_FREQUENCY_FACTORS)
     themed_orientation = (orientation0[:, None] + torch.arange(k) * math.pi / 5) % math.pi
-    # the independent draw (world v1's distributions) and the blend
-    c = coherence
+    # the independent draw (world v1's, the same named streams) and the blend
+    c, independent = coherence, _style_v1(draws, k)
     blend = lambda themed, independent: c * themed + (1 - c) * independent
-    pattern = torch.where(draws.uniform('pattern_choice', k) < c, themed_pattern,
-                          draws.integers('pattern', k, low=0, high=len(PATTERN_NAMES)))
-    frequency = themed_frequency ** c * draws.uniform('frequency', k, low=2.0, high=6.0) ** (1 - c)
+    pattern = torch.where(draws.uniform('pattern_choice', k) < c, themed_pattern, independent.pattern)
+    frequency = themed_frequency ** c * independent.frequency ** (1 - c)
     # texture phase fixed per class, so the true swap is reachable from the style image
     phase = 0.7 * (4 * torch.arange(k)[:, None] + torch.arange(4)).float().expand(len(hue0), k, 4)
-    return Style(colour=blend(themed_colour, draws.uniform('colour', k, 3, low=-0.85, high=0.85)),
-                 accent=blend(themed_accent, draws.uniform('accent', k, 3, low=-0.85, high=0.85)),
-                 contrast=blend(themed_contrast, draws.uniform('contrast', k, low=0.35, high=1.0)),
-                 pattern=pattern, frequency=frequency,
-                 orientation=blend(themed_orientation, draws.uniform('orientation', k, low=0.0, high=math.pi)),
+    return Style(colour=blend(themed_colour, independent.colour), accent=blend(themed_accent, independent.accent),
+                 contrast=blend(themed_contrast, independent.contrast), pattern=pattern, frequency=frequency,
+                 orientation=blend(themed_orientation, independent.orientation),
                  phase=phase.clone(),
                  tint=draws.uniform('tint', 3, low=0.9, high=1.1),
                  brightness=draws.uniform('brightness', low=-0.05, high=0.05),

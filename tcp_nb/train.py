@@ -13,6 +13,7 @@ from .core import choose_device, derive_seed, set_seed, tensor_to_image, atomic_
 from .config import Config, config_to_dict, config_from_dict, save_config
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints
 from .losses import generator_terms, discriminator_terms, r1_terms, weighted_sum, pair_swap, patch_accuracy
+from .metrics import style_spread
 from .model import SwappingAutoencoder, mix_styles
 from .discriminator import Discriminator, PatchDiscriminator
 
@@ -271,7 +272,7 @@ def training_diagnostics(training: Training, images: Tensor # [B, 3, H, W] real 
     "Is the model learning to swap? Dpatch's same-vs-other accuracy on real crops, style-code spread, swap change."
     model = training.model
     content, style = model.encode(images)
-    report = {'style_spread': float(style.float().std(0).mean()),
+    report = {'style_spread': style_spread(style),
               'swap_change': float((model.decode(content, pair_swap(style)) - model.decode(content, style)).abs().mean())}
     if training.patch_discriminator is not None:
         report['patch_accuracy'] = patch_accuracy(training.patch_discriminator, images, training.config.loss)
