@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import torch
 import torch.nn.functional as F
+from .layers import StyleMix
 from .masks import check_mask
 
 # %% auto #0
@@ -164,16 +165,16 @@ def region_style_map(style: torch.Tensor,            # [B, S] the image's own st
                      masks: Sequence[torch.Tensor],    # K masks [B, 1, h, w] in [0, 1]
                      strengths: Sequence[float],       # K strengths in [0, 1]
                      mode: str = 'lerp'                # 'lerp' or 'slerp'
-                    ) -> torch.Tensor:                 # [B, S, h, w]
+                    ) -> StyleMix:                     # [B, S, h, w], kept factored (`.dense()` for the tensor)
     "The style map: S_A, moved in each region in turn towards interp(S_A, S_k, t_k)."
     if not len(targets) == len(masks) == len(strengths) > 0:
         raise ValueError(f"need as many targets, masks and strengths (at least one), got {len(targets)}, {len(masks)}, {len(strengths)}")
-    style_map = style[:, :, None, None].expand(-1, -1, *masks[0].shape[2:])
+    vectors, weights = [style], [torch.ones_like(masks[0])]                  # K + 1 codes [B, S], weights [B, 1, h, w]
     for target, mask, strength in zip(targets, masks, strengths):
         check_mask(mask, style.shape[0], *masks[0].shape[2:], broadcast=True)
-        target = interpolate_styles(style, target, strength, mode)
-        style_map = style_map + mask * (target[:, :, None, None] - style_map)
-    return style_map
+        vectors.append(interpolate_styles(style, target, strength, mode))
+        weights = [weight * (1 - mask) for weight in weights] + [mask]       # map += mask · (target − map)
+    return StyleMix(torch.stack(vectors, 1), torch.cat(weights, 1).expand(style.shape[0], -1, -1, -1))
 
 def _regions(references, masks) -> list[tuple]:
     "Normalise the ways regions are given to a list of (reference, mask, name of the mask)."

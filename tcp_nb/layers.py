@@ -5,15 +5,32 @@
 # %% ../nbs/10_layers.ipynb #1cfc3d9a
 from __future__ import annotations
 import math
-from typing import Sequence
+from typing import NamedTuple, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['OFFICIAL_LAYER_NAMES', 'EqualConv2d', 'fused_leaky_relu', 'FusedLeakyReLU', 'ScaledLeakyReLU', 'EqualLinear',
-           'l2_normalize', 'make_blur_kernel', 'Blur', 'ConvLayer', 'ResBlock', 'resize_map', 'ModulatedConv2d',
-           'NoiseInjection', 'StyledConv', 'ToRGB', 'official_layer_key', 'check_official_blur']
+__all__ = ['OFFICIAL_LAYER_NAMES', 'StyleMix', 'EqualConv2d', 'fused_leaky_relu', 'FusedLeakyReLU', 'ScaledLeakyReLU',
+           'EqualLinear', 'l2_normalize', 'make_blur_kernel', 'Blur', 'ConvLayer', 'ResBlock', 'resize_map',
+           'ModulatedConv2d', 'NoiseInjection', 'StyledConv', 'ToRGB', 'official_layer_key', 'check_official_blur']
+
+# %% ../nbs/10_layers.ipynb #be3a391a
+class StyleMix(NamedTuple):
+    "A style map kept factored: `map[:, :, y, x] = sum_k weights[:, k, y, x] * vectors[:, k]`."
+    vectors: torch.Tensor # [B, K, S] the K codes
+    weights: torch.Tensor # [B, K, h, w] each code's per-pixel weight
+
+    @property
+    def shape(self) -> torch.Size: # (B, S, h, w), the shape of `dense()`
+        return torch.Size((self.vectors.shape[0], self.vectors.shape[2], *self.weights.shape[2:]))
+
+    def dim(self) -> int: return 4
+
+    def dense(self) -> torch.Tensor: # [B, S, h, w]
+        "The style map as a tensor."
+        return torch.einsum('bks,bkhw->bshw', self.vectors, self.weights)
+
 
 # %% ../nbs/10_layers.ipynb #0da6b3bf
 class EqualConv2d(nn.Module):
@@ -60,7 +77,7 @@ class ScaledLeakyReLU(nn.Module):
 
 # %% ../nbs/10_layers.ipynb #8c8d92e7
 class EqualLinear(nn.Module):
-    "Linear layer with equalized learning rate; on `[B, C, H, W]` input it acts per pixel (a 1x1 conv)."
+    "Linear layer with equalized learning rate; on `[B, C, H, W]` input it acts per pixel (a 1x1 conv), on a `StyleMix` per vector."
     def __init__(self, in_features: int, out_features: int,
                  bias: bool = True, # learn a bias
                  bias_init: float = 0.0, # initial bias value (before `lr_mul`)
@@ -75,17 +92,24 @@ class EqualLinear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor: # [B, in] -> [B, out], or [B, in, H, W] -> [B, out, H, W]
         weight = self.weight * self.scale
         bias = None if self.bias is None else self.bias * self.lr_mul
-        if x.dim() > 2: out = F.conv2d(x, weight[:, :, None, None], None if self.activation else bias)
+        if isinstance(x, StyleMix): # affine of a mix = the mix of the K affines, plus the bias once
+            out = torch.einsum('bko,bkhw->bohw', F.linear(x.vectors, weight), x.weights)
+            if bias is not None and not self.activation: out = out + bias[:, None, None]
+        elif x.dim() > 2: out = F.conv2d(x, weight[:, :, None, None], None if self.activation else bias)
         else: out = F.linear(x, weight, None if self.activation else bias)
         return fused_leaky_relu(out, bias) if self.activation else out
 
     def extra_repr(self) -> str: return f'{self.weight.shape[1]}, {self.weight.shape[0]}, activation={self.activation}'
 
 # %% ../nbs/10_layers.ipynb #d0cee2d1
-def l2_normalize(x: torch.Tensor, # [B, C] or [B, C, H, W]
+def l2_normalize(x: torch.Tensor, # [B, C] or [B, C, H, W], or a `StyleMix`
                  eps: float = 1e-8) -> torch.Tensor:
     "`x / sqrt(sum_c x_c^2 + eps)` along dimension 1 (per vector, or per pixel for maps)."
+    if isinstance(x, StyleMix): # |sum_k w_k v_k|^2 = w^T (V V^T) w: rescale the weights, never expand the map
+        squared = torch.einsum('bjhw,bjk,bkhw->bhw', x.weights, x.vectors @ x.vectors.transpose(1, 2), x.weights)
+        return StyleMix(x.vectors, x.weights * torch.rsqrt(squared[:, None] + eps))
     return x * torch.rsqrt(x.pow(2).sum(1, keepdim=True) + eps)
+
 
 # %% ../nbs/10_layers.ipynb #80905661
 def make_blur_kernel(taps: Sequence[float] # 1-d taps, e.g. [1, 3, 3, 1]; a 2-d list is used as is

@@ -12,6 +12,7 @@ from .config import CONFIG_VERSION, ModelConfig, config_from_dict, config_to_dic
 from .core import save_torch, load_torch, choose_device
 from .encoder import Encoder
 from .generator import Generator
+from .layers import StyleMix
 from .masks import check_mask
 
 # %% auto #0
@@ -22,13 +23,14 @@ __all__ = ['mix_styles', 'SwappingAutoencoder', 'count_indices', 'model_config_f
 def mix_styles(style_a: torch.Tensor, # [B, S], the style outside the mask
                style_b: torch.Tensor, # [B, S], the style inside the mask
                mask: torch.Tensor # [B or 1, 1, h, w] in [0, 1]; 1 = take B's style
-              ) -> torch.Tensor: # style map [B, S, h, w]
+              ) -> StyleMix: # style map [B, S, h, w], kept factored
     "The style map `mask * style_b + (1 - mask) * style_a`."
     if style_a.dim() != 2 or style_a.shape != style_b.shape:
         raise ValueError(f"style_a and style_b must both be [B, S], got {tuple(style_a.shape)} and {tuple(style_b.shape)}")
     check_mask(mask, style_a.shape[0], broadcast=True)
     mask = mask.to(style_a.dtype)
-    return mask * style_b[:, :, None, None] + (1 - mask) * style_a[:, :, None, None]
+    weights = torch.cat([1 - mask, mask], 1).expand(style_a.shape[0], -1, -1, -1)   # [B, 2, h, w]
+    return StyleMix(torch.stack([style_a, style_b], 1), weights)
 
 # %% ../nbs/14_model.ipynb #2f9800fd
 class SwappingAutoencoder(nn.Module):

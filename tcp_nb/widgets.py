@@ -349,7 +349,7 @@ def side_by_side(images: Sequence[torch.Tensor], # each [1, 3, H, W] or [3, H, W
     return buffer.getvalue()
 
 class SwapExplorer:
-    "Content, reference(s), a painted mask and a strength: TCP's region edit beside the pixel-composite baseline, live."
+    "Content, references with painted masks and a strength: TCP's region edit beside the pixel-composite baseline, live."
     def __init__(self, model: SwappingAutoencoder,
                  sources: dict[str, object] | None = None, # name -> image; None: `image_sources` at the model's size
                  seed: int = 0,                # seeds the generator noise of every preview
@@ -374,6 +374,12 @@ class SwapExplorer:
         self.preview.add_class('tcp-preview')
         self.timing = widgets.Label()
         self.timing.add_class('tcp-timing')
+        self.regions: list[tuple[str, torch.Tensor]] = []   # kept (reference name, [1, 1, H, W] mask), before the one being painted
+        self.keep = widgets.Button(description='keep region', tooltip='keep this mask with this reference; paint the next region')
+        self.forget = widgets.Button(description='forget regions')
+        self.kept = widgets.Label()
+        self.keep.on_click(lambda _: self.keep_region())
+        self.forget.on_click(lambda _: self.forget_regions())
         self.captions = widgets.HTML('<b>content · TCP region edit · pixel composite · reference</b>')
         self.editor.on_change(lambda _: self.update())
         self.content.observe(self._content_changed, 'value')
@@ -382,12 +388,27 @@ class SwapExplorer:
         self.load_folder.on_click(lambda _: self.add_images(image_sources(self.height, self.width, 0, False, self.folder.value)))
         self.widget = widgets.VBox([widgets.HBox([self.content, self.reference]), widgets.HBox([self.strength, self.mode]),
                                     widgets.HBox([self.upload, self.folder, self.load_folder]),
+                                    widgets.HBox([self.keep, self.forget, self.kept]),
                                     widgets.HBox([self.editor.widget, widgets.VBox([self.captions, self.preview, self.timing])])])
         self.update()
 
     def _content_changed(self, change) -> None:
         self.editor.set_image(self.sources[change['new']])
         self.update()
+
+    def keep_region(self) -> None:
+        "Keep the painted mask with the chosen reference, and clear the canvas for the next region."
+        if not self.editor.state.mask.any(): self.kept.value = 'paint a region before keeping it'; return
+        self.regions.append((self.reference.value, self.editor.mask))
+        self.editor.state.clear(); self.editor._changed(notify=False)
+        self._show_regions(); self.update()
+
+    def forget_regions(self) -> None:
+        "Drop the kept regions (the one being painted stays)."
+        self.regions.clear(); self._show_regions(); self.update()
+
+    def _show_regions(self) -> None:
+        self.kept.value = f"kept: {', '.join(name for name, _ in self.regions)}" if self.regions else ''
 
     def add_images(self, images: dict[str, object]) -> None:
         "Add named images to both choices."
@@ -400,10 +421,11 @@ class SwapExplorer:
 
     def edits(self) -> tuple[torch.Tensor, torch.Tensor]: # TCP's edit, the composite, each [1, 3, H, W]
         "The two outputs for the current choices (seeded noise)."
-        content, reference = self.sources[self.content.value], self.sources[self.reference.value]
-        mask, args = self.editor.mask, dict(strength=self.strength.value, mode=self.mode.value)
-        tcp = region_edit(self.model, content, reference, mask, rng=torch.Generator().manual_seed(self.seed), **args)
-        baseline = composite_edit(self.model, content, reference, mask, rng=torch.Generator().manual_seed(self.seed), **args)
+        regions = [*self.regions, (self.reference.value, self.editor.mask)]
+        content, args = self.sources[self.content.value], dict(strength=self.strength.value, mode=self.mode.value)
+        references, masks = [self.sources[name] for name, _ in regions], [mask for _, mask in regions]
+        tcp = region_edit(self.model, content, references, masks, rng=torch.Generator().manual_seed(self.seed), **args)
+        baseline = composite_edit(self.model, content, references, masks, rng=torch.Generator().manual_seed(self.seed), **args)
         return tcp.cpu(), baseline.cpu()
 
     def update(self) -> None:
