@@ -87,6 +87,8 @@ class LossConfig:
     mask_min_area: float = 0.25            # rectangle area fraction, lower bound
     mask_max_area: float = 0.75            # rectangle area fraction, upper bound
     mask_feather: float = 0.0              # feather width in content-code pixels (0 = hard mask)
+    # --- not in the papers (the experiments notebook measures it); 0 = off
+    content_jitter: float = 0.0            # strength of a random colour change of the image the content code is taken from
 
 # %% ../nbs/01_config.ipynb #53f43527
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/20_losses.ipynb #af16741b
 from __future__ import annotations
+import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -14,8 +15,8 @@ from .generator import draw_noise
 
 # %% auto #0
 __all__ = ['pair_swap', 'l1', 'gan_real', 'gan_fake', 'r1_penalty', 'code_consistency', 'masked_l1', 'alignment_background',
-           'alignment_foreground', 'alignment_content', 'weighted_sum', 'generator_terms', 'discriminator_terms',
-           'patch_accuracy', 'r1_terms']
+           'alignment_foreground', 'alignment_content', 'weighted_sum', 'rotate_hue', 'colour_jitter', 'training_codes',
+           'generator_terms', 'discriminator_terms', 'patch_accuracy', 'r1_terms']
 
 # %% ../nbs/20_losses.ipynb #8385f766
 def pair_swap(x: Tensor # [B, ...] with B even
@@ -91,6 +92,28 @@ def weighted_sum(terms: dict[str, tuple[float, Tensor]] # name -> (weight, unwei
     total = sum(weighted.values())
     return total, {name: float(value.detach()) for name, value in weighted.items()}
 
+# %% ../nbs/20_losses.ipynb #a21b22d5
+def rotate_hue(images: Tensor, # [B, 3, H, W] in [-1, 1]
+               angle: Tensor   # [B] radians
+              ) -> Tensor:     # [B, 3, H, W], not clipped
+    "Rotate every pixel's RGB vector about the grey axis (1, 1, 1) (Rodrigues' formula)."
+    axis = torch.full((3,), 3 ** -0.5, dtype=images.dtype, device=images.device)
+    cross = torch.tensor([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], dtype=images.dtype, device=images.device) * 3 ** -0.5
+    cos, sin = angle.cos()[:, None, None], angle.sin()[:, None, None]
+    rotation = cos * torch.eye(3, dtype=images.dtype, device=images.device) + sin * cross + (1 - cos) * torch.outer(axis, axis)
+    return torch.einsum('bij,bjhw->bihw', rotation, images)
+
+def colour_jitter(images: Tensor,   # [B, 3, H, W] in [-1, 1]
+                  strength: float,  # 0 = unchanged; 1 = any hue, contrast ×0.5–1.5, brightness ±0.3
+                  rng: torch.Generator | None = None
+                 ) -> Tensor:       # [B, 3, H, W] in [-1, 1]
+    "One random colour change per image: hue rotation, contrast and brightness."
+    draws = torch.rand(images.shape[0], 3, generator=rng, device=rng.device if rng is not None else images.device).to(images)
+    signed = draws * 2 - 1                                                             # [B, 3] in [-1, 1]
+    out = rotate_hue(images, signed[:, 0] * math.pi * strength)
+    out = out * (1 + 0.5 * strength * signed[:, 1, None, None, None]) + 0.3 * strength * signed[:, 2, None, None, None]
+    return out.clamp(-1, 1)
+
 # %% ../nbs/20_losses.ipynb #7e9c260f
 def _crop_sampler(patch_discriminator, loss_config: LossConfig, rng=None):
     "A function drawing the co-occurrence crops of a batch: [B, 3, H, W] -> [B, T, 3, P, P]."
@@ -108,6 +131,14 @@ def _patch_reference(patch_discriminator, images, loss_config: LossConfig, rng=N
 def _uses_alignment(loss_config: LossConfig) -> bool:
     return bool(loss_config.alignment_background or loss_config.alignment_foreground or loss_config.alignment_content)
 
+def training_codes(model, images: Tensor, # [B, 3, H, W] real images
+                   loss_config: LossConfig, rng: torch.Generator | None = None
+                  ) -> tuple[Tensor, Tensor]: # content [B, Cc, h, w], style [B, S]
+    "The codes a training step decodes: E(x), or with `content_jitter` the content of a colour-jittered copy of x."
+    content, style = model.encode(images)
+    if loss_config.content_jitter: content = model.encode(colour_jitter(images, loss_config.content_jitter, rng))[0]
+    return content, style
+
 def generator_terms(model,               # SwappingAutoencoder (encode / decode)
                     discriminator,       # image discriminator, or None when its weights are 0
                     patch_discriminator, # co-occurrence discriminator, or None when its weight is 0
@@ -118,7 +149,7 @@ def generator_terms(model,               # SwappingAutoencoder (encode / decode)
                    ) -> tuple[dict[str, tuple[float, Tensor]], dict[str, Tensor]]: # terms, and images for samples
     "The weighted terms of one E+G step: SwapAE (reconstruction, GAN, patch GAN) and TCP (CC, CA)."
     batch = images.shape[0]
-    content, style = model.encode(images)                                   # [B, Cc, h, w], [B, S]
+    content, style = training_codes(model, images, loss_config, rng)        # [B, Cc, h, w], [B, S]
     half = batch // 2
     reconstruction = model.decode(content[:half], style[:half])              # [B/2, 3, H, W]
     swap_noise = draw_noise(model.generator, content, rng) if _uses_alignment(loss_config) else None
@@ -164,7 +195,7 @@ def discriminator_terms(model, discriminator, patch_discriminator,
                        ) -> dict[str, tuple[float, Tensor]]:
     "The weighted terms of one D+Dpatch step: real x1, reconstruction x0.5, swap x0.5, patch real/real and real/swap."
     with torch.no_grad():
-        content, style = model.encode(images)
+        content, style = training_codes(model, images, loss_config, rng)
         reconstruction = model.decode(content[:images.shape[0] // 2], style[:images.shape[0] // 2])
         swaps = model.decode(pair_swap(content), style)
     terms = {}
