@@ -31,7 +31,6 @@ class StyleMix(NamedTuple):
         "The style map as a tensor."
         return torch.einsum('bks,bkhw->bshw', self.vectors, self.weights)
 
-
 # %% ../nbs/10_layers.ipynb #0da6b3bf
 class EqualConv2d(nn.Module):
     "Conv2d with equalized learning rate: weight `N(0,1)` scaled by `lr_mul/sqrt(fan_in)` at run time."
@@ -109,7 +108,6 @@ def l2_normalize(x: torch.Tensor, # [B, C] or [B, C, H, W], or a `StyleMix`
         squared = torch.einsum('bjhw,bjk,bkhw->bhw', x.weights, x.vectors @ x.vectors.transpose(1, 2), x.weights)
         return StyleMix(x.vectors, x.weights * torch.rsqrt(squared[:, None] + eps))
     return x * torch.rsqrt(x.pow(2).sum(1, keepdim=True) + eps)
-
 
 # %% ../nbs/10_layers.ipynb #80905661
 def make_blur_kernel(taps: Sequence[float] # 1-d taps, e.g. [1, 3, 3, 1]; a 2-d list is used as is
