@@ -251,7 +251,7 @@ class MaskEditor:
         self.feather.observe(lambda change: self._changed(), 'value')
         self.find.on_click(lambda _: self.find_regions())
         self.undo_button.on_click(lambda _: self.state.undo() and self._changed())
-        self.clear_button.on_click(lambda _: (self.state.clear(), self._changed()))
+        self.clear_button.on_click(lambda _: self.clear())
         self.save_button.on_click(lambda _: self.save(self.path.value))
         self.widget = widgets.VBox([self.tool, widgets.HBox([self.radius, self.feather]), self.canvas,
                                     widgets.HBox([self.segments, self.find, self.undo_button, self.clear_button]),
@@ -279,6 +279,10 @@ class MaskEditor:
         try: self.state.handle(event)
         except ValueError as error: self.status.value = str(error); return
         self._changed()
+
+    def clear(self, notify: bool = True) -> None:
+        "Erase the whole mask (undoable)."
+        self.state.clear(); self._changed(notify)
 
     def _changed(self, notify: bool = True) -> None:
         self.canvas.overlay = png_data_url(mask_overlay(self.state.mask, self.state.labels))
@@ -400,7 +404,7 @@ class SwapExplorer:
         "Keep the painted mask with the chosen reference, and clear the canvas for the next region."
         if not self.editor.state.mask.any(): self.kept.value = 'paint a region before keeping it'; return
         self.regions.append((self.reference.value, self.editor.mask))
-        self.editor.state.clear(); self.editor._changed(notify=False)
+        self.editor.clear(notify=False)
         self._show_regions(); self.update()
 
     def forget_regions(self) -> None:
