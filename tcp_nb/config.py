@@ -37,6 +37,7 @@ class ModelConfig:
     patch_size: int = 128                 # patch_size: crops are resampled to this side
     patch_mlp_channels: int = 2048        # hidden width of the patch MLP (2048, 2048, 1024; fixed in the official code)
     antialias: bool = True                # use_antialias
+    style_gain: float = 1.0               # norm of the style code G's affine layers see (official: 1; not in the papers)
 
     @property
     def height(self) -> int: return self.size
@@ -89,6 +90,7 @@ class LossConfig:
     mask_feather: float = 0.0              # feather width in content-code pixels (0 = hard mask)
     # --- not in the papers (the experiments notebook measures it); 0 = off
     content_jitter: float = 0.0            # strength of a random colour change of the image the content code is taken from
+    content_invariance: float = 0.0        # weight of the L1 between the content codes of an image and of a jittered copy
 
 # %% ../nbs/01_config.ipynb #53f43527
 @dataclass(frozen=True)

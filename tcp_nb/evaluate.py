@@ -94,7 +94,7 @@ def _model_scores(model, split: EvalSplit, batch_size: int, progress: bool) -> M
         part = _slice(split, start, start + batch_size, device)
         a, b = part.images_a, part.images_b
         content_a, style_a = model.encode(a)
-        style_b = model.encode(b)[1]
+        content_b, style_b = model.encode(b)
         reconstruction = model.decode(content_a, style_a)
         with _same_noise(device): unswapped = model.decode(content_a, style_a)
         swap = model.decode(content_a, style_b)                                 # the same noise as `unswapped`
@@ -102,6 +102,7 @@ def _model_scores(model, split: EvalSplit, batch_size: int, progress: bool) -> M
         edits = {kind: region_edit(model, a, b, getattr(part, f'mask_{kind}')) for kind in ('random', 'object')}
         batch = {**score_outputs(part, swap, reconstruction, edits),
                  'code_content_distance': code_distance(content_regen, content_a),
+                 'code_content_between': code_distance(content_b, content_a),
                  'code_style_distance': code_distance(style_regen, style_b),
                  'style_usage': (swap - unswapped).abs().mean((1, 2, 3))}
         for key, value in batch.items(): scores.setdefault(key, []).append(value.float().cpu())
@@ -124,8 +125,10 @@ def pair_scores(model, split, # SwappingAutoencoder, `tcp_nb.synth.EvalSplit`
         return _model_scores(model, split, batch_size, progress)
 
 def summarise(result: ModelScores, split: EvalSplit) -> dict[str, float]:
-    "Means over pairs, the style-code spread, and the split's baselines."
-    return {**{key: _nanmean(values) for key, values in result.scores.items()},
+    "Means over pairs, the relative content re-encoding error, the style-code spread, and the split's baselines."
+    means = {key: _nanmean(values) for key, values in result.scores.items()}
+    between = means['code_content_between']
+    return {**means, 'code_content_relative': means['code_content_distance'] / between if between > 0 else math.nan,
             'style_spread': style_spread(result.styles), 'style_spread_random': 1 / math.sqrt(result.styles.shape[1]),
             **split_baselines(split)}
 

@@ -107,7 +107,7 @@ class Generator(nn.Module):
                              f"got {len(noise)}")
         remaining = iter(noise)
         def take(block): return [next(remaining) if conv.use_noise else None for conv in (block.conv1, block.conv2)]
-        content, style = l2_normalize(content), l2_normalize(style)
+        content, style = l2_normalize(content), l2_normalize(style, radius=self.config.style_gain)
         x = self.content_modulation(content, style)
         for block in [*self.base_blocks, *self.up_blocks]: x = block(x, style, take(block))
         return self.to_rgb(x, style)

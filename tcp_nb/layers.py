@@ -102,12 +102,13 @@ class EqualLinear(nn.Module):
 
 # %% ../nbs/10_layers.ipynb #d0cee2d1
 def l2_normalize(x: torch.Tensor, # [B, C] or [B, C, H, W], or a `StyleMix`
-                 eps: float = 1e-8) -> torch.Tensor:
-    "`x / sqrt(sum_c x_c^2 + eps)` along dimension 1 (per vector, or per pixel for maps)."
+                 eps: float = 1e-8,
+                 radius: float = 1.0) -> torch.Tensor: # the norm of the result
+    "`radius * x / sqrt(sum_c x_c^2 + eps)` along dimension 1 (per vector, or per pixel for maps)."
     if isinstance(x, StyleMix): # |sum_k w_k v_k|^2 = w^T (V V^T) w: rescale the weights, never expand the map
         squared = torch.einsum('bjhw,bjk,bkhw->bhw', x.weights, x.vectors @ x.vectors.transpose(1, 2), x.weights)
-        return StyleMix(x.vectors, x.weights * torch.rsqrt(squared[:, None] + eps))
-    return x * torch.rsqrt(x.pow(2).sum(1, keepdim=True) + eps)
+        return StyleMix(x.vectors, x.weights * radius * torch.rsqrt(squared[:, None] + eps))
+    return x * radius * torch.rsqrt(x.pow(2).sum(1, keepdim=True) + eps)
 
 # %% ../nbs/10_layers.ipynb #80905661
 def make_blur_kernel(taps: Sequence[float] # 1-d taps, e.g. [1, 3, 3, 1]; a 2-d list is used as is

@@ -15,8 +15,9 @@ from .generator import draw_noise
 
 # %% auto #0
 __all__ = ['pair_swap', 'l1', 'gan_real', 'gan_fake', 'r1_penalty', 'code_consistency', 'masked_l1', 'alignment_background',
-           'alignment_foreground', 'alignment_content', 'weighted_sum', 'rotate_hue', 'colour_jitter', 'training_codes',
-           'generator_terms', 'discriminator_terms', 'patch_accuracy', 'r1_terms']
+           'alignment_foreground', 'alignment_content', 'weighted_sum', 'rotate_hue', 'colour_jitter',
+           'content_invariance', 'training_codes', 'generator_terms', 'discriminator_terms', 'patch_accuracy',
+           'r1_terms']
 
 # %% ../nbs/20_losses.ipynb #8385f766
 def pair_swap(x: Tensor # [B, ...] with B even
@@ -114,6 +115,12 @@ def colour_jitter(images: Tensor,   # [B, 3, H, W] in [-1, 1]
     out = out * (1 + 0.5 * strength * signed[:, 1, None, None, None]) + 0.3 * strength * signed[:, 2, None, None, None]
     return out.clamp(-1, 1)
 
+def content_invariance(content_jittered: Tensor, # [B, Cc, h, w] content code of colour-jittered copies
+                       content: Tensor           # [B, Cc, h, w] content code of the images (stop-gradient)
+                      ) -> Tensor:
+    "A colour change keeps the content code: colours belong to the style."
+    return l1(content_jittered, content.detach())
+
 # %% ../nbs/20_losses.ipynb #7e9c260f
 def _crop_sampler(patch_discriminator, loss_config: LossConfig, rng=None):
     "A function drawing the co-occurrence crops of a batch: [B, 3, H, W] -> [B, T, 3, P, P]."
@@ -163,6 +170,9 @@ def generator_terms(model,               # SwappingAutoencoder (encode / decode)
         reference, crop = _patch_reference(patch_discriminator, images, loss_config, rng, detach_reference=True)
         query = patch_discriminator.extract_features(crop(swaps))
         terms['patch_gan'] = (loss_config.patch_gan, gan_real(patch_discriminator.discriminate_features(reference, query)))
+    if loss_config.content_invariance:
+        content_jittered = model.encode(colour_jitter(images, 1.0, rng))[0]
+        terms['content_invariance'] = (loss_config.content_invariance, content_invariance(content_jittered, content))
     if loss_config.code_consistency and step % loss_config.code_consistency_every == 0:
         content_regen, style_regen = model.encode(swaps)
         scale = loss_config.code_consistency_every if loss_config.code_consistency_rescale else 1
