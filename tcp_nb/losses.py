@@ -15,9 +15,8 @@ from .generator import draw_noise
 
 # %% auto #0
 __all__ = ['pair_swap', 'l1', 'gan_real', 'gan_fake', 'r1_penalty', 'code_consistency', 'masked_l1', 'alignment_background',
-           'alignment_foreground', 'alignment_content', 'weighted_sum', 'rotate_hue', 'colour_jitter',
-           'content_invariance', 'training_codes', 'generator_terms', 'discriminator_terms', 'patch_accuracy',
-           'r1_terms']
+           'alignment_foreground', 'alignment_content', 'weighted_sum', 'rotate_hue', 'colour_jitter', 'random_roll',
+           'code_invariance', 'training_codes', 'generator_terms', 'discriminator_terms', 'patch_accuracy', 'r1_terms']
 
 # %% ../nbs/20_losses.ipynb #8385f766
 def pair_swap(x: Tensor # [B, ...] with B even
@@ -115,11 +114,19 @@ def colour_jitter(images: Tensor,   # [B, 3, H, W] in [-1, 1]
     out = out * (1 + 0.5 * strength * signed[:, 1, None, None, None]) + 0.3 * strength * signed[:, 2, None, None, None]
     return out.clamp(-1, 1)
 
-def content_invariance(content_jittered: Tensor, # [B, Cc, h, w] content code of colour-jittered copies
-                       content: Tensor           # [B, Cc, h, w] content code of the images (stop-gradient)
-                      ) -> Tensor:
-    "A colour change keeps the content code: colours belong to the style."
-    return l1(content_jittered, content.detach())
+def random_roll(images: Tensor, # [B, C, H, W]
+                rng: torch.Generator | None = None
+               ) -> Tensor:     # [B, C, H, W]
+    "Each image shifted circularly by a random quarter to three quarters of its height and of its width."
+    draws = torch.rand(images.shape[0], 2, generator=rng, device=rng.device if rng is not None else images.device).cpu()
+    shifts = ((0.25 + 0.5 * draws) * torch.tensor(images.shape[-2:])).long()        # [B, 2] rows, columns
+    return torch.stack([image.roll(tuple(shift.tolist()), dims=(-2, -1)) for image, shift in zip(images, shifts)])
+
+def code_invariance(code_changed: Tensor, # [B, ...] codes of changed copies (colours jittered, layout moved)
+                    code: Tensor          # [B, ...] codes of the images themselves (stop-gradient)
+                   ) -> Tensor:
+    "A change the code should not see keeps the code."
+    return l1(code_changed, code.detach())
 
 # %% ../nbs/20_losses.ipynb #7e9c260f
 def _crop_sampler(patch_discriminator, loss_config: LossConfig, rng=None):
@@ -172,7 +179,10 @@ def generator_terms(model,               # SwappingAutoencoder (encode / decode)
         terms['patch_gan'] = (loss_config.patch_gan, gan_real(patch_discriminator.discriminate_features(reference, query)))
     if loss_config.content_invariance:
         content_jittered = model.encode(colour_jitter(images, 1.0, rng))[0]
-        terms['content_invariance'] = (loss_config.content_invariance, content_invariance(content_jittered, content))
+        terms['content_invariance'] = (loss_config.content_invariance, code_invariance(content_jittered, content))
+    if loss_config.style_invariance:
+        style_moved = model.encode(random_roll(images, rng))[1]
+        terms['style_invariance'] = (loss_config.style_invariance, code_invariance(style_moved, style))
     if loss_config.code_consistency and step % loss_config.code_consistency_every == 0:
         content_regen, style_regen = model.encode(swaps)
         scale = loss_config.code_consistency_every if loss_config.code_consistency_rescale else 1
