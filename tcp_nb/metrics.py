@@ -11,8 +11,8 @@ from .masks import check_mask
 
 # %% auto #0
 __all__ = ['psnr', 'default_seam_width', 'seam_band', 'seam_error', 'composite', 'sobel_magnitude', 'label_boundaries',
-           'content_leak', 'code_distance', 'class_means', 'colour_error', 'texture_energy', 'default_lowpass_sigma',
-           'gaussian_blur', 'lowpass_psnr', 'style_spread', 'frechet_distance']
+           'border_edges', 'content_leak', 'code_distance', 'class_means', 'colour_error', 'texture_energy',
+           'default_lowpass_sigma', 'gaussian_blur', 'lowpass_psnr', 'style_spread', 'frechet_distance']
 
 # %% ../nbs/30_metrics.ipynb #06137821
 def _check_images(images: torch.Tensor, name: str = 'images') -> torch.Tensor:
@@ -109,11 +109,11 @@ def label_boundaries(labels: torch.Tensor # [B, H, W] or [B, 1, H, W] integer cl
     return F.max_pool2d(labels, 3, 1, 1) != -F.max_pool2d(-labels, 3, 1, 1)
 
 # %% ../nbs/30_metrics.ipynb #d2a77d2f
-def content_leak(swap: torch.Tensor,     # [B, C, H, W]: the output to judge
+def border_edges(swap: torch.Tensor,     # [B, C, H, W]: the output to judge
                  labels_a: torch.Tensor, # [B, H, W] or [B, 1, H, W]: content (layout) source A
                  labels_b: torch.Tensor  # [B, H, W] or [B, 1, H, W]: style source B
-                ) -> torch.Tensor:       # [B] in [0, 1]: 0 = follows A, 1 = follows B; NaN = undefined (flat image)
-    "Edge energy on B-only layout boundaries over that on A-only plus B-only ones."
+                ) -> tuple[torch.Tensor, torch.Tensor]: # [B], [B]: on A-only and on B-only borders; NaN = no such border
+    "Mean edge energy on A-only and on B-only layout boundaries."
     _check_images(swap, 'swap')
     boundaries_a, boundaries_b = label_boundaries(labels_a), label_boundaries(labels_b)     # [B, 1, H, W]
     if boundaries_a.shape != boundaries_b.shape or boundaries_a.shape[0] != swap.shape[0] or boundaries_a.shape[-2:] != swap.shape[-2:]:
@@ -124,6 +124,14 @@ def content_leak(swap: torch.Tensor,     # [B, C, H, W]: the output to judge
     edges = sobel_magnitude(swap)                                                            # [B, 1, H, W]
     mean_a = (edges * only_a).sum((1, 2, 3)) / only_a.sum((1, 2, 3))
     mean_b = (edges * only_b).sum((1, 2, 3)) / only_b.sum((1, 2, 3))
+    return mean_a, mean_b
+
+def content_leak(swap: torch.Tensor,     # [B, C, H, W]: the output to judge
+                 labels_a: torch.Tensor, # [B, H, W] or [B, 1, H, W]: content (layout) source A
+                 labels_b: torch.Tensor  # [B, H, W] or [B, 1, H, W]: style source B
+                ) -> torch.Tensor:       # [B] in [0, 1]: 0 = follows A, 1 = follows B; NaN = undefined (flat image)
+    "Edge energy on B-only layout boundaries over that on A-only plus B-only ones."
+    mean_a, mean_b = border_edges(swap, labels_a, labels_b)
     return mean_b / (mean_a + mean_b)                                                        # 0/0 -> NaN
 
 # %% ../nbs/30_metrics.ipynb #2fd42f0b
