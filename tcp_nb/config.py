@@ -91,6 +91,7 @@ class LossConfig:
     # --- not in the papers (the experiments notebook measures it); 0 = off
     content_jitter: float = 0.0            # strength of a random colour change of the image the content code is taken from
     content_invariance: float = 0.0        # weight of the L1 between the content codes of an image and of a jittered copy
+    content_invariance_until: int = 0      # content_invariance switches off after this many images of the run (0: never)
     style_invariance: float = 0.0          # weight of the L1 between the style codes of an image and of a shifted copy
 
 # %% ../nbs/01_config.ipynb #53f43527

@@ -5,12 +5,12 @@
 # %% ../nbs/23_train.ipynb #d0793888
 from __future__ import annotations
 import json, math, os, time, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
 from torch import Tensor
 from .core import choose_device, derive_seed, set_seed, tensor_to_image, atomic_write, json_safe
-from .config import Config, config_to_dict, config_from_dict, save_config
+from .config import Config, LossConfig, config_to_dict, config_from_dict, save_config
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints
 from .losses import generator_terms, discriminator_terms, r1_terms, weighted_sum, pair_swap, patch_accuracy
 from .metrics import style_spread
@@ -19,8 +19,8 @@ from .discriminator import Discriminator, PatchDiscriminator
 
 # %% auto #0
 __all__ = ['Distributed', 'init_distributed', 'average_gradients', 'DatasetStream', 'make_stream', 'Training', 'initialise_from',
-           'seed_step', 'next_batch', 'discriminator_step', 'generator_step', 'sample_grid', 'training_diagnostics',
-           'RunFolder', 'train', 'benchmark_train']
+           'seed_step', 'next_batch', 'discriminator_step', 'loss_at', 'generator_step', 'sample_grid',
+           'training_diagnostics', 'RunFolder', 'train', 'benchmark_train']
 
 # %% ../nbs/23_train.ipynb #35fa92da
 @dataclass(frozen=True)
@@ -242,13 +242,20 @@ def discriminator_step(training: Training, images: Tensor # [B, 3, H, W] a fresh
     for p in training.g_parameters: p.requires_grad_(True)
     return report
 
+def loss_at(loss_config: LossConfig, images: int # images trained so far
+           ) -> LossConfig:
+    "The loss settings in force at `images`: `content_invariance` is off from `content_invariance_until` on."
+    if loss_config.content_invariance_until and images >= loss_config.content_invariance_until:
+        return replace(loss_config, content_invariance=0.0)
+    return loss_config
+
 def generator_step(training: Training, images: Tensor # [B, 3, H, W] a fresh batch
                   ) -> tuple[dict[str, float], dict[str, Tensor]]:
     "One E+G step with the SwapAE and TCP terms; returns the report and the images it made."
     for p in training.d_parameters: p.requires_grad_(False)
     with _autocast(training):
         terms, outputs = generator_terms(training.model, training.discriminator, training.patch_discriminator,
-                                         images, training.config.loss, step=training.g_steps)
+                                         images, loss_at(training.config.loss, training.images), step=training.g_steps)
     report = _optimise(training, terms, training.g_parameters, training.g_optimizer, 'generator')
     training.g_steps += 1
     for p in training.d_parameters: p.requires_grad_(True)
