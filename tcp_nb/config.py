@@ -38,6 +38,7 @@ class ModelConfig:
     patch_mlp_channels: int = 2048        # hidden width of the patch MLP (2048, 2048, 1024; fixed in the official code)
     antialias: bool = True                # use_antialias
     style_gain: float = 1.0               # norm of the style code G's affine layers see (official: 1; not in the papers)
+    fourier_features: int = 0             # fixed Fourier features of position beside G's content input (0: official)
 
     @property
     def height(self) -> int: return self.size

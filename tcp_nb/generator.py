@@ -13,7 +13,8 @@ from .config import ModelConfig
 from .layers import ConvLayer, EqualLinear, StyledConv, ToRGB, l2_normalize, resize_map
 
 # %% auto #0
-__all__ = ['generator_channels', 'ContentModulation', 'StyledResBlock', 'Generator', 'draw_noise']
+__all__ = ['generator_channels', 'ContentModulation', 'StyledResBlock', 'fourier_bank', 'fourier_features', 'Generator',
+           'draw_noise']
 
 # %% ../nbs/12_generator.ipynb #b3ac3fe2
 def generator_channels(config: ModelConfig) -> tuple[list[int], list[int]]:
@@ -62,6 +63,26 @@ class StyledResBlock(nn.Module):
         out = self.conv2(self.conv1(x, style, noise[0]), style, noise[1])
         return (out + skip) / math.sqrt(2)
 
+# %% ../nbs/12_generator.ipynb #f9b2a13b
+def fourier_bank(count: int, # N, the number of features
+                 seed: int = 0 # the bank is fixed: the same N gives the same features
+                ) -> tuple[torch.Tensor, torch.Tensor]: # frequencies [N, 2] (cycles per cell, x then y), phases [N]
+    "N fixed frequencies uniform over the Nyquist disc |f| <= 1/2 cycle per cell, and uniform phases."
+    rng = torch.Generator().manual_seed(seed)
+    radius = 0.5 * torch.rand(count, generator=rng).sqrt()             # sqrt: uniform over the disc's area
+    angle, phases = 2 * math.pi * torch.rand(2, count, generator=rng)
+    return torch.stack([radius * angle.cos(), radius * angle.sin()], 1), phases
+
+def fourier_features(frequencies: torch.Tensor, # [N, 2] cycles per cell, x then y
+                     phases: torch.Tensor, # [N]
+                     height: int, width: int # the content grid
+                    ) -> torch.Tensor: # [1, N, height, width]
+    "sin(2π f·p + φ) at the cell centres p = (x + 1/2, y + 1/2) of a height × width grid."
+    y = torch.arange(height, device=frequencies.device, dtype=frequencies.dtype) + 0.5
+    x = torch.arange(width, device=frequencies.device, dtype=frequencies.dtype) + 0.5
+    angle = 2 * math.pi * (frequencies[:, 0, None, None] * x + frequencies[:, 1, None, None] * y[:, None]) + phases[:, None, None]
+    return angle.sin()[None]
+
 # %% ../nbs/12_generator.ipynb #4df39013
 class Generator(nn.Module):
     "(content `[B, Cc, h, w]`, style `[B, S]` or `[B, S, hs, ws]`) -> image `[B, 3, h·2^n, w·2^n]`."
@@ -71,7 +92,11 @@ class Generator(nn.Module):
         style_dim, blur_kernel = config.style_channels, ((1, 3, 3, 1) if config.antialias else (1,))
         base, up = generator_channels(config)
         self.content_modulation = ContentModulation(style_dim, config.content_channels)
-        channels = [config.content_channels] + base
+        if config.fourier_features < 0: raise ValueError(f"model.fourier_features must be >= 0, got {config.fourier_features}")
+        frequencies, phases = fourier_bank(config.fourier_features)
+        self.register_buffer('fourier_frequencies', frequencies, persistent=False)   # rebuilt from the config, never saved
+        self.register_buffer('fourier_phases', phases, persistent=False)
+        channels = [config.content_channels + config.fourier_features] + base
         self.base_blocks = nn.ModuleList([StyledResBlock(channels[i], channels[i + 1], style_dim)
                                           for i in range(len(base))])
         channels = channels[-1:] + up
@@ -109,6 +134,9 @@ class Generator(nn.Module):
         def take(block): return [next(remaining) if conv.use_noise else None for conv in (block.conv1, block.conv2)]
         content, style = l2_normalize(content), l2_normalize(style, radius=self.config.style_gain)
         x = self.content_modulation(content, style)
+        if self.config.fourier_features:
+            features = fourier_features(self.fourier_frequencies, self.fourier_phases, *x.shape[-2:])   # [1, N, h, w]
+            x = torch.cat([x, features.to(x).expand(x.shape[0], -1, -1, -1)], 1)
         for block in [*self.base_blocks, *self.up_blocks]: x = block(x, style, take(block))
         return self.to_rgb(x, style)
 
