@@ -184,8 +184,8 @@ def score_table(scores: dict, # the scores tcp-quickstart prints (`tcp_nb.edit.e
 @user_errors('tcp-quickstart')
 def quickstart_main(argv: list[str] | None = None) -> None:
     "tcp-quickstart [--minutes M | --images N] [--out DIR] [--variant V] [key=value ...]: train on the synthetic world, then evaluate."
-    parser = argparse.ArgumentParser(prog='tcp-quickstart', description='Train the tiny preset on the synthetic world and evaluate it.')
-    _preset_argument(parser)
+    parser = argparse.ArgumentParser(prog='tcp-quickstart', description='Train the quickstart preset on the synthetic world and evaluate it.')
+    _preset_argument(parser, 'quickstart')
     parser.add_argument('--minutes', type=float, default=None, help='wall-clock budget (default 10 unless --images is given)')
     parser.add_argument('--images', type=int, default=None, help='image budget, counted over D and G steps (reproducible)')
     parser.add_argument('--out', default='runs/quickstart')

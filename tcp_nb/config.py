@@ -242,6 +242,7 @@ PRESETS: dict[str, dict] = {
                       eval_every=10_000, checkpoint_every=10_000),
     },
 }
+PRESETS['quickstart'] = {**PRESETS['tiny'], 'name': 'quickstart', 'model': {**PRESETS['tiny']['model'], 'fourier_features': 32}}
 
 VARIANTS: dict[str, list[str]] = {
     'swapae': [],
